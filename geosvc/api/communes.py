@@ -1,0 +1,96 @@
+"""Communes: look one up, find the nearest mission sites, search by name or postcode."""
+
+from __future__ import annotations
+
+import re
+
+from apiflask import APIBlueprint
+
+from geosvc import queries
+from geosvc.api import present
+from geosvc.api.context import read_db
+from geosvc.api.schemas import CommuneAnswer, CommuneList, NearestAnswer, NearestQuery, SearchQuery
+from geosvc.errors import BadRequest, NotFound
+from geosvc.ingest.communes import COMMUNE_CODE
+from geosvc.textnorm import normalise_name
+
+bp = APIBlueprint("communes", __name__, tag="Communes")
+
+POSTCODE = re.compile(r"^[0-9]{5}$")
+
+
+@bp.get("/communes/<code>")
+@bp.output(CommuneAnswer)
+@bp.doc(summary="One commune by INSEE code", responses=[400, 404, 503])
+def get_commune(code: str):
+    code = _checked_code(code)
+    with read_db().cursor() as cursor:
+        row = queries.get_commune(cursor, code) or _unknown_commune(cursor, code)
+        return present.commune(row) | {"data": present.data_block(queries.data_vintage(cursor))}
+
+
+@bp.get("/communes/<code>/nearest")
+@bp.input(NearestQuery, location="query")
+@bp.output(NearestAnswer)
+@bp.doc(summary="The k nearest served mission sites to a commune", responses=[400, 404, 503])
+def nearest(code: str, query_data: dict):
+    code = _checked_code(code)
+    with read_db().cursor() as cursor:
+        row = queries.get_commune(cursor, code) or _unknown_commune(cursor, code)
+        sites = queries.nearest_sites(cursor, code, query_data["k"])
+        return {
+            "commune": present.commune(row),
+            "missions": [present.nearest_site(site) for site in sites],
+            "method": queries.DISTANCE_METHOD,
+            "data": present.data_block(queries.data_vintage(cursor)),
+        }
+
+
+@bp.get("/communes")
+@bp.input(SearchQuery, location="query")
+@bp.output(CommuneList)
+@bp.doc(
+    summary="Search communes by name (exact, then prefix) or by 5-digit postcode",
+    description="Case, accents, hyphens, apostrophes, 'St'/'Ste' and a leading article are ignored. "
+    "Exact name matches come first, then prefix matches, larger population first.",
+    responses=[400, 503],
+)
+def search(query_data: dict):
+    text = query_data["q"].strip()
+    departement, limit = query_data.get("departement"), query_data["limit"]
+    with read_db().cursor() as cursor:
+        if POSTCODE.match(text):
+            rows = queries.search_by_postcode(cursor, text, departement, limit)
+        else:
+            name = normalise_name(text)
+            if not name:
+                raise BadRequest("q must contain letters or digits", code="invalid_query")
+            rows = queries.search_by_name(cursor, name, departement, limit)
+        return {
+            "communes": [present.commune(row) for row in rows],
+            "data": present.data_block(queries.data_vintage(cursor)),
+        }
+
+
+def _checked_code(code: str) -> str:
+    code = code.strip().upper()
+    if not COMMUNE_CODE.match(code):
+        raise BadRequest(
+            f"{code[:20]!r} is not an INSEE commune code (5 characters, e.g. 59350)",
+            code="invalid_commune_code",
+        )
+    return code
+
+
+def _unknown_commune(cursor, code: str):
+    former = queries.find_former_commune(cursor, code)
+    if former is None:
+        raise NotFound(f"no commune has the code {code}", code="commune_not_found")
+    name = f" ({former['nom']})" if former["nom"] else ""
+    raise NotFound(
+        f"{code}{name} is no longer a commune: it is now part of "
+        f"{former['current_code']} {former['current_nom']}",
+        code="commune_not_found",
+        replaced_by={"code": former["current_code"], "nom": former["current_nom"]},
+        former={"code": code, "nom": former["nom"], "type": former["type"]},
+    )

@@ -1,0 +1,123 @@
+"""Request and response schemas: they validate input and generate /openapi.json."""
+
+from __future__ import annotations
+
+from apiflask import Schema
+from apiflask.fields import DateTime, Dict, Float, Integer, List, Nested, String
+from apiflask.validators import Length, OneOf, Range, Regexp
+
+MAX_K = 20
+MAX_LIMIT = 100
+MAX_QUERY_CHARS = 100
+DEPARTEMENT_PATTERN = r"^(?:[0-9]{2}|2[AB]|97[0-9])$"
+
+
+# --- requests -------------------------------------------------------------------------
+
+class NearestQuery(Schema):
+    k = Integer(load_default=3, validate=Range(1, MAX_K), metadata={"description": "number of sites"})
+
+
+class SearchQuery(Schema):
+    q = String(
+        required=True, validate=Length(1, MAX_QUERY_CHARS),
+        metadata={"description": "a commune name (case and accents ignored) or a 5-digit postcode"},
+    )
+    departement = String(validate=Regexp(DEPARTEMENT_PATTERN), metadata={"description": "e.g. 59"})
+    limit = Integer(load_default=20, validate=Range(1, MAX_LIMIT))
+
+
+# --- responses ------------------------------------------------------------------------
+
+class PointOut(Schema):
+    lon = Float(required=True)
+    lat = Float(required=True)
+
+
+class CommuneOut(Schema):
+    code = String(required=True, metadata={"description": "INSEE code (COG), 5 characters"})
+    nom = String(required=True)
+    departement = String(required=True)
+    codesPostaux = List(String(), required=True)
+    population = Integer(
+        required=True, allow_none=True, metadata={"description": "null when the data has none"}
+    )
+    point = Nested(PointOut, required=True, metadata={
+        "description": "reference point: ST_PointOnSurface of the polygon, always inside the commune",
+    })
+
+
+class MissionOut(Schema):
+    id = String(required=True)
+    name = String(required=True)
+    address = String(allow_none=True, metadata={"description": "null when the source has no street address"})
+    postcode = String(allow_none=True, metadata={"description": "as in the source; may be a CEDEX code"})
+    city = String(allow_none=True)
+    insee = String(required=True, metadata={"description": "INSEE code of the site's commune"})
+    kind = String(allow_none=True, metadata={"description": "siege / antenne where a source says so"})
+    phone = String(allow_none=True)
+    website = String(allow_none=True)
+    lon = Float(required=True)
+    lat = Float(required=True)
+    location_precision = String(required=True, validate=OneOf(["address", "commune"]), metadata={
+        "description": "'commune': the source has no coordinates, the point is the commune's reference point",
+    })
+
+
+class NearestMissionOut(MissionOut):
+    distance_m = Float(required=True, metadata={"description": "geodesic metres (WGS84 ellipsoid)"})
+
+
+class DatasetOut(Schema):
+    file = String(required=True)
+    source = String(required=True)
+    vintage = String(required=True)
+    rows = Integer(required=True)
+    loaded_at = DateTime(required=True)
+    records_dated = Dict(metadata={"description": "first and last source_date of the served sites"})
+
+
+class DataOut(Schema):
+    communes = Nested(DatasetOut)
+    missions = Nested(DatasetOut)
+
+
+class CommuneAnswer(CommuneOut):
+    data = Nested(DataOut, required=True)
+
+
+class NearestAnswer(Schema):
+    commune = Nested(CommuneOut, required=True)
+    missions = List(Nested(NearestMissionOut), required=True)
+    method = String(required=True)
+    data = Nested(DataOut, required=True)
+
+
+class CommuneList(Schema):
+    communes = List(Nested(CommuneOut), required=True)
+    data = Nested(DataOut, required=True)
+
+
+class MissionAnswer(MissionOut):
+    data = Nested(DataOut, required=True)
+
+
+class MissionList(Schema):
+    missions = List(Nested(MissionOut), required=True)
+    data = Nested(DataOut, required=True)
+
+
+class HealthOut(Schema):
+    status = String(required=True)
+    database = String(required=True)
+    postgis_version = String()
+    postgresql_version = String()
+    counts = Dict()
+    data = Nested(DataOut)
+
+
+class ErrorOut(Schema):
+    status = Integer(required=True)
+    code = String(required=True, metadata={"description": "stable machine-readable error code"})
+    message = String(required=True)
+    details = Dict()

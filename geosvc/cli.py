@@ -1,0 +1,83 @@
+"""The `geosvc` command: database setup, ingestion, serving."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from geosvc.config import ConfigError, Settings
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+@click.group()
+def main() -> None:
+    """geosvc: nearest mission locale for the communes of Hauts-de-France."""
+
+
+@main.group()
+def db() -> None:
+    """Database commands."""
+
+
+@db.command("setup")
+def db_setup() -> None:
+    """Install (if needed) and start PostgreSQL + PostGIS, create the role and the database."""
+    from geosvc.dbsetup import SetupError, setup
+
+    try:
+        setup(_settings().database_url, say=lambda line: click.echo(line, err=True))
+    except SetupError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.command()
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder with communes.geojson, missions.csv, ... (default: GEOSVC_DATA_DIR or data/).")
+@click.option("--geocode", is_flag=True,
+              help="Geocode sites without coordinates with the national address base (needs network).")
+def ingest(data_dir: Path | None, geocode: bool) -> None:
+    """Validate the data files and load them into PostGIS in one transaction."""
+    from sqlalchemy.exc import OperationalError
+
+    from geosvc.db import make_engine, safe_url
+    from geosvc.ingest.pipeline import ingest as run_ingest
+    from geosvc.ingest.problems import IngestError
+
+    settings = _settings()
+    data_dir = data_dir or settings.data_dir
+    if not data_dir.is_dir():
+        raise click.ClickException(f"{data_dir}: no such folder")
+    click.echo(f"ingesting {data_dir} into {safe_url(settings.database_url)}", err=True)
+    engine = make_engine(settings.database_url)
+    try:
+        summary = run_ingest(engine, data_dir, max_offset_km=settings.max_site_offset_km, geocode=geocode)
+    except IngestError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except OperationalError as exc:
+        raise click.ClickException(f"cannot reach the database: {exc.orig.__class__.__name__}") from exc
+    finally:
+        engine.dispose()
+    for line in summary.lines():
+        click.echo(line)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes")
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the HTTP API with gunicorn."""
+    from geosvc.server import serve as run_server
+
+    _settings()  # fail fast on a bad configuration, before forking workers
+    click.echo(f"geosvc listening on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)", err=True)
+    run_server(host, port, workers)

@@ -1,0 +1,71 @@
+"""Settings: defaults in one place, overridden by GEOSVC_* environment variables.
+
+Every setting is read and type-checked once, when the app or the CLI starts, so a
+typo in a deployment fails at start-up rather than on the first request.
+README.md documents each variable; tests/test_docs.py fails if one is missing there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULT_DATABASE_URL = "postgresql+psycopg://geosvc:geosvc@127.0.0.1:5432/geosvc"
+
+
+class ConfigError(ValueError):
+    """A GEOSVC_* variable has a value of the wrong type or out of range."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    # SQLAlchemy URL of the database the service reads and the ingestion writes.
+    database_url: str = DEFAULT_DATABASE_URL
+    # Folder holding communes.geojson, missions.csv, ... (the project's data/ by default).
+    data_dir: Path = PROJECT_ROOT / "data"
+    # Per-statement time limit for the web service, so a slow query cannot hang a worker.
+    statement_timeout_ms: int = 2000
+    # Connections kept open per process; a gunicorn worker handles one request at a time.
+    pool_size: int = 4
+    # How long a request waits for a free pooled connection before answering 503.
+    pool_timeout_s: float = 2.0
+    # A site further than this from the commune it says it is in is not served.
+    max_site_offset_km: float = 5.0
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
+        environ = os.environ if environ is None else environ
+        values = {}
+        for field in dataclasses.fields(cls):
+            name = env_name(field.name)
+            if name in environ:
+                values[field.name] = _convert(name, environ[name], field.default)
+        values.update(overrides)
+        return cls(**values)
+
+
+def env_name(field_name: str) -> str:
+    return "GEOSVC_" + field_name.upper()
+
+
+def _convert(name: str, raw: str, default):
+    """Convert a variable to the type of its default, naming the variable on failure."""
+    try:
+        if isinstance(default, Path):
+            return Path(raw)
+        if isinstance(default, bool):
+            return raw.strip().lower() in {"1", "true", "yes", "on"}
+        converted = type(default)(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r}: expected {type(default).__name__}") from exc
+    if isinstance(converted, int | float) and converted <= 0:
+        raise ConfigError(f"{name}={raw!r}: must be positive")
+    return converted
+
+
+def setting_names() -> list[str]:
+    return [env_name(field.name) for field in dataclasses.fields(Settings)]

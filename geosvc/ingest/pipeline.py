@@ -1,0 +1,143 @@
+"""The ingestion as a whole: read every file, validate everything, then load once.
+
+Nothing touches the database until every file has been read and checked, so a bad
+file costs nothing; the load itself is one transaction (geosvc.ingest.load).
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import hashlib
+import json
+import time
+from pathlib import Path
+
+from sqlalchemy import Engine
+from tqdm import tqdm
+
+from geosvc.ingest import load as loader
+from geosvc.ingest.communes import validate_communes
+from geosvc.ingest.geocode import geocode_missing
+from geosvc.ingest.problems import Problem, Report
+from geosvc.ingest.readers import read_csv, read_feature_collection
+from geosvc.ingest.reference import (
+    DEPARTEMENT_COLUMNS,
+    EPCI_COLUMNS,
+    FORMER_COLUMNS,
+    validate_departements,
+    validate_epci,
+    validate_former,
+)
+from geosvc.ingest.sites import SITE_COLUMNS, CommuneLocator, validate_sites
+
+COMMUNES_FILE = "communes.geojson"
+SITES_FILE = "missions.csv"
+FORMER_FILE = "communes_anciennes.csv"
+EPCI_FILE = "epci.csv"
+DEPARTEMENTS_FILE = "departements.csv"
+MANIFEST_FILE = "manifest.json"
+NOT_STATED = "not stated (no manifest.json entry)"
+
+
+@dataclasses.dataclass
+class Summary:
+    communes_per_departement: dict[str, int]
+    sites_per_precision: dict[str, int]
+    sites_per_status: dict[str, int]
+    geocoded: int
+    warnings: list[Problem]
+    seconds: float
+
+    def lines(self) -> list[str]:
+        out = ["communes per department: " + _counts(self.communes_per_departement)]
+        out.append("sites per location precision: " + _counts(self.sites_per_precision))
+        out.append("sites per status: " + _counts(self.sites_per_status))
+        if self.geocoded:
+            out.append(f"sites geocoded: {self.geocoded}")
+        out.append(f"warnings: {len(self.warnings)}")
+        out.extend(f"  {warning}" for warning in self.warnings)
+        out.append(f"loaded in {self.seconds:.1f} s")
+        return out
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{key} {value}" for key, value in sorted(counts.items())) + f" (total {sum(counts.values())})"
+
+
+def ingest(engine: Engine, data_dir: Path, *, max_offset_km: float, geocode: bool = False) -> Summary:
+    """Validate every file in data_dir, then replace the stored data in one transaction.
+
+    Raises IngestError (listing every problem) before writing anything if a file is bad.
+    """
+    started = time.perf_counter()
+    report = Report()
+    data, geocoded = prepare(data_dir, report, max_offset_km=max_offset_km, geocode=geocode)
+    report.raise_if_errors()
+    with tqdm(total=len(data.communes), desc="loading communes", unit="commune", disable=None) as bar:
+        loader.load(engine, data, progress=bar)
+    return Summary(
+        communes_per_departement=dict(collections.Counter(c.departement for c in data.communes)),
+        sites_per_precision=dict(collections.Counter(s.location_precision for s in data.sites)),
+        sites_per_status=dict(collections.Counter(s.status for s in data.sites)),
+        geocoded=geocoded,
+        warnings=report.warnings,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def prepare(data_dir: Path, report: Report, *, max_offset_km: float, geocode: bool) -> tuple[loader.LoadSet, int]:
+    """Read and validate all files; errors go to the report, nothing is written."""
+    departements = validate_departements(
+        DEPARTEMENTS_FILE, read_csv(data_dir / DEPARTEMENTS_FILE, DEPARTEMENT_COLUMNS, report), report
+    )
+    features = read_feature_collection(data_dir / COMMUNES_FILE, report)
+    features = tqdm(features, desc="checking communes", unit="commune", disable=None)
+    communes = validate_communes(COMMUNES_FILE, features, {d["code"] for d in departements}, report)
+    codes = {c.code for c in communes}
+    epci = validate_epci(EPCI_FILE, read_csv(data_dir / EPCI_FILE, EPCI_COLUMNS, report), codes, report)
+    former = validate_former(FORMER_FILE, read_csv(data_dir / FORMER_FILE, FORMER_COLUMNS, report), codes, report)
+    site_rows = read_csv(data_dir / SITES_FILE, SITE_COLUMNS, report)
+    geocoded = geocode_missing(SITES_FILE, site_rows, report) if geocode else 0
+    sites = []
+    if communes:
+        locator = CommuneLocator(communes)
+        sites = validate_sites(SITES_FILE, site_rows, locator, codes, max_offset_km, report)
+    counts = {
+        COMMUNES_FILE: len(communes), SITES_FILE: len(sites), FORMER_FILE: len(former),
+        EPCI_FILE: len(epci), DEPARTEMENTS_FILE: len(departements),
+    }
+    datasets = _datasets(data_dir, counts, report)
+    return loader.LoadSet(departements, epci, communes, former, sites, datasets), geocoded
+
+
+def _datasets(data_dir: Path, counts: dict[str, int], report: Report) -> list[loader.DatasetInfo]:
+    manifest = _manifest(data_dir, report)
+    datasets = []
+    for file, rows in counts.items():
+        path = data_dir / file
+        if not path.exists():
+            continue
+        entry = manifest.get(file, {})
+        datasets.append(loader.DatasetInfo(
+            name=file.split(".")[0], file=file,
+            sha256=hashlib.sha256(path.read_bytes()).hexdigest(), rows=rows,
+            source=entry.get("source", NOT_STATED), vintage=entry.get("vintage", NOT_STATED),
+        ))
+    return datasets
+
+
+def _manifest(data_dir: Path, report: Report) -> dict:
+    path = data_dir / MANIFEST_FILE
+    if not path.exists():
+        report.warn(MANIFEST_FILE, "", None, "missing: answers will say the source and vintage are not stated")
+        return {}
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        report.error(MANIFEST_FILE, "", None, f"invalid JSON: {exc}")
+        return {}
+    if not isinstance(manifest, dict):
+        report.error(MANIFEST_FILE, "", None, "expected an object keyed by file name")
+        return {}
+    return manifest

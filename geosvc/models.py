@@ -1,0 +1,159 @@
+"""The database schema, as SQLAlchemy 2 typed models with GeoAlchemy2 columns.
+
+The models create the schema and serve the ingestion; the web service reads with
+the plain SQL of geosvc/queries.py. Geometry conventions:
+
+* commune polygons are `geometry(MultiPolygon, 4326)`: WGS84 lon/lat as in GeoJSON;
+* every point that a distance is measured from or to is `geography(Point, 4326)`,
+  so `ST_Distance` is geodesic on the WGS84 spheroid, in metres.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from geoalchemy2 import Geography, Geometry, WKBElement
+from sqlalchemy import (
+    ARRAY,
+    CheckConstraint,
+    Computed,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# The states a mission site row can be in; only "served" sites are ever answered.
+SITE_SERVED = "served"
+SITE_SUPERSEDED = "superseded"  # a newer row (superseded_by) replaces its address
+SITE_REJECTED = "rejected"  # kept for the record, but its point failed a check
+
+PRECISION_ADDRESS = "address"  # coordinates of the street address
+PRECISION_COMMUNE = "commune"  # no coordinates: placed at the commune's reference point
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Departement(Base):
+    __tablename__ = "departements"
+
+    code: Mapped[str] = mapped_column(String(3), primary_key=True)
+    nom: Mapped[str] = mapped_column(Text)
+    region: Mapped[str] = mapped_column(String(3))
+
+
+class Epci(Base):
+    __tablename__ = "epci"
+
+    siren: Mapped[str] = mapped_column(String(9), primary_key=True)
+    nom: Mapped[str] = mapped_column(Text)
+    type: Mapped[str] = mapped_column(String(8))
+
+
+class Commune(Base):
+    __tablename__ = "communes"
+
+    code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    nom: Mapped[str] = mapped_column(Text)
+    # normalised name (geosvc.textnorm.normalise_name) for case/accent-insensitive search
+    search_name: Mapped[str] = mapped_column(Text)
+    departement: Mapped[str] = mapped_column(ForeignKey("departements.code"))
+    epci: Mapped[str | None] = mapped_column(ForeignKey("epci.siren"))
+    codes_postaux: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    population: Mapped[int | None] = mapped_column(Integer)
+    geom: Mapped[WKBElement] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=4326, spatial_index=False)
+    )
+    # ST_PointOnSurface(geom): always inside the commune, unlike the centroid.
+    # Generated, so it can never disagree with the polygon.
+    point: Mapped[WKBElement] = mapped_column(
+        Geography("POINT", srid=4326, spatial_index=False),
+        Computed("ST_PointOnSurface(geom)::geography", persisted=True),
+    )
+    # set when the source polygon was invalid and ST_MakeValid repaired it
+    geom_repaired: Mapped[bool] = mapped_column(server_default=text("false"))
+
+    __table_args__ = (
+        CheckConstraint("code ~ '^([0-9]{2}|2[AB])[0-9]{3}$'", name="commune_code_format"),
+        Index("communes_geom_gist", "geom", postgresql_using="gist"),
+        Index("communes_point_gist", "point", postgresql_using="gist"),
+        Index("communes_search_name", "search_name", postgresql_ops={"search_name": "text_pattern_ops"}),
+        Index("communes_codes_postaux_gin", "codes_postaux", postgresql_using="gin"),
+        Index("communes_departement", "departement"),
+    )
+
+
+class FormerCommune(Base):
+    """A name or code people may still type that is no longer a current commune."""
+
+    __tablename__ = "former_communes"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(5), index=True)
+    nom: Mapped[str | None] = mapped_column(Text)
+    type: Mapped[str] = mapped_column(String(20))
+    code_actuel: Mapped[str] = mapped_column(ForeignKey("communes.code"))
+
+
+class MissionSite(Base):
+    __tablename__ = "mission_sites"
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(Text)
+    postcode: Mapped[str | None] = mapped_column(Text)
+    city: Mapped[str | None] = mapped_column(Text)
+    insee: Mapped[str] = mapped_column(ForeignKey("communes.code"))
+    kind: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    website: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)
+    source_date: Mapped[str | None] = mapped_column(Text)
+    coord_source: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    superseded_by: Mapped[str | None] = mapped_column(Text)
+    location_precision: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    # NULL only inside the loading transaction, for rows without coordinates, until
+    # they are placed at their commune's reference point (location_precision 'commune').
+    geog: Mapped[WKBElement | None] = mapped_column(Geography("POINT", srid=4326, spatial_index=False))
+
+    __table_args__ = (
+        CheckConstraint(
+            f"location_precision IN ('{PRECISION_ADDRESS}', '{PRECISION_COMMUNE}')",
+            name="site_precision",
+        ),
+        CheckConstraint(
+            f"status IN ('{SITE_SERVED}', '{SITE_SUPERSEDED}', '{SITE_REJECTED}')",
+            name="site_status",
+        ),
+        Index("mission_sites_geog_gist", "geog", postgresql_using="gist"),
+        # the nearest-site searches only ever look at served sites
+        Index(
+            "mission_sites_served_geog_gist",
+            "geog",
+            postgresql_using="gist",
+            postgresql_where=text(f"status = '{SITE_SERVED}'"),
+        ),
+    )
+
+
+class Dataset(Base):
+    """Where each loaded file came from and which year it describes (shown in every answer)."""
+
+    __tablename__ = "datasets"
+
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    file: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str | None] = mapped_column(Text)
+    vintage: Mapped[str | None] = mapped_column(Text)
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,25 @@
+"""Runs the app under gunicorn (a production WSGI server) from `geosvc serve`."""
+
+from __future__ import annotations
+
+from gunicorn.app.base import BaseApplication
+
+
+class _GunicornApp(BaseApplication):
+    def __init__(self, options: dict):
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        # Built in each worker after the fork, so every worker has its own pool.
+        from geosvc import create_app
+
+        return create_app()
+
+
+def serve(host: str, port: int, workers: int) -> None:
+    _GunicornApp({"bind": f"{host}:{port}", "workers": workers, "accesslog": "-"}).run()
