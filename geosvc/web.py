@@ -10,7 +10,7 @@ from flask import Blueprint
 from swagger_ui_bundle import swagger_ui_path
 
 from geosvc import __version__, errors
-from geosvc.api import communes, health, missions
+from geosvc.api import communes, health, missions, search
 from geosvc.api.context import EXTENSION
 from geosvc.api.schemas import ErrorOut
 from geosvc.config import Settings
@@ -34,7 +34,7 @@ def build_app(settings: Settings | None = None) -> APIFlask:
     database = ReadDatabase(settings)
     app.extensions[EXTENSION] = database
     atexit.register(database.close)
-    for blueprint in (communes.bp, missions.bp, health.bp):
+    for blueprint in (communes.bp, search.bp, missions.bp, health.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(_swagger_assets())
     return app

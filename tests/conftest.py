@@ -1,0 +1,127 @@
+"""Test databases on the real PostGIS server named by GEOSVC_DATABASE_URL (or the default).
+
+Isolation by database cloning (CREATE DATABASE ... TEMPLATE, via pytest-postgresql's
+DatabaseJanitor), which is cheap and lets the ingestion's own transactions run for real:
+
+* `loaded_template`: once per session, the project's data/ ingested by the real pipeline;
+* `api_url`: a clone the web app reads (its connections are read-only: no test can
+  change it);
+* `fresh_db`: a new clone for every test that writes (ingestion, failures), dropped after.
+
+A missing server fails the run: the spatial tests are never silently skipped.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from pytest_postgresql.janitor import DatabaseJanitor
+from sqlalchemy import make_url, text
+
+from geosvc import create_app
+from geosvc.config import PROJECT_ROOT, Settings
+from geosvc.db import make_engine
+from geosvc.dbsetup import TEMPLATE_DATABASE
+from geosvc.ingest.pipeline import ingest
+
+DATA_DIR = PROJECT_ROOT / "data"
+SERVER_URL = make_url(Settings.from_env().database_url)
+_clone_numbers = itertools.count()
+
+
+def database_url(name: str) -> str:
+    return SERVER_URL.set(database=name).render_as_string(hide_password=False)
+
+
+def _janitor(name: str, template: str, as_template: bool = False) -> DatabaseJanitor:
+    return DatabaseJanitor(
+        user=SERVER_URL.username, password=SERVER_URL.password, host=SERVER_URL.host,
+        port=SERVER_URL.port or 5432, dbname=name, template_dbname=template, as_template=as_template,
+        connection_timeout=5,
+    )
+
+
+def _unique(prefix: str) -> str:
+    return f"{prefix}_{os.getpid()}_{next(_clone_numbers)}"
+
+
+def ingest_into(url: str, data_dir: Path = DATA_DIR, **options):
+    engine = make_engine(url)
+    try:
+        return ingest(engine, data_dir, max_offset_km=Settings().max_site_offset_km, **options)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def loaded_template():
+    """Name of a template database holding the project's data, ingested once."""
+    name = _unique("geosvc_test_loaded")
+    janitor = _janitor(name, TEMPLATE_DATABASE, as_template=True)
+    janitor.drop()
+    janitor.init()
+    ingest_into(database_url(name))
+    yield name
+    janitor.drop()
+
+
+@pytest.fixture(scope="session")
+def api_url(loaded_template):
+    name = _unique("geosvc_test_api")
+    with _janitor(name, loaded_template):
+        yield database_url(name)
+
+
+@pytest.fixture
+def fresh_db(loaded_template):
+    """URL of a private copy of the loaded data, for a test that writes."""
+    name = _unique("geosvc_test_rw")
+    with _janitor(name, loaded_template):
+        yield database_url(name)
+
+
+@pytest.fixture
+def empty_db():
+    """URL of a database with PostGIS and no geosvc tables."""
+    name = _unique("geosvc_test_empty")
+    with _janitor(name, TEMPLATE_DATABASE):
+        yield database_url(name)
+
+
+@pytest.fixture(scope="session")
+def app(api_url):
+    application = create_app(Settings(database_url=api_url))
+    yield application
+    application.extensions["geosvc.read_db"].close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def sql(api_url):
+    """Run a read-only SQL query on the API's database: sql("SELECT ...", **params)."""
+    engine = make_engine(api_url)
+
+    def run(statement: str, **params):
+        with engine.connect() as connection:
+            return connection.execute(text(statement), params).mappings().all()
+
+    yield run
+    engine.dispose()
+
+
+@pytest.fixture
+def data_copy(tmp_path) -> Path:
+    """A writable copy of data/, for tests that break one file."""
+    target = tmp_path / "data"
+    shutil.copytree(DATA_DIR, target)
+    for path in target.iterdir():
+        path.chmod(0o644)
+    return target
