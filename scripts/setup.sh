@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Sets up everything on a fresh Debian 12 machine (as root): system packages, the
+# Python virtualenv, front-end assets, and a running PostgreSQL + PostGIS with the
+# geosvc role and database. Safe to run again: it only does what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+APT_PACKAGES=(postgresql-15 postgresql-15-postgis-3 postgresql-contrib)
+# Debian's python3 needs python3-venv for `python3 -m venv`; other Pythons bring it.
+"$PYTHON" -c "import venv, ensurepip" 2>/dev/null || APT_PACKAGES+=(python3-venv)
+
+missing=()
+for package in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q "${missing[@]}"
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[dev]'
+
+.venv/bin/geosvc db setup
