@@ -1,0 +1,93 @@
+"""One JSON error shape for every status; the OpenAPI document and an offline docs page."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from geosvc import create_app
+from geosvc.config import Settings
+
+ERROR_KEYS = {"status", "code", "message"}
+
+
+def assert_error_shape(response, status: int, code: str):
+    assert response.status_code == status
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert ERROR_KEYS <= set(body) <= ERROR_KEYS | {"details"}
+    assert body["status"] == status
+    assert body["code"] == code
+    assert isinstance(body["message"], str) and body["message"]
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("method", "url", "status", "code"), [
+    ("get", "/communes/xyz", 400, "invalid_commune_code"),
+    ("get", "/communes/62765/nearest?k=0", 400, "invalid_parameter"),
+    ("get", "/communes/59999", 404, "commune_not_found"),
+    ("get", "/missions/none", 404, "mission_not_found"),
+    ("get", "/no/such/path", 404, "not_found"),
+    ("post", "/communes/62765", 405, "method_not_allowed"),
+])
+def test_error_shape(client, method, url, status, code):
+    assert_error_shape(getattr(client, method)(url), status, code)
+
+
+def test_unexpected_error_is_a_bare_500_without_trace(api_url):
+    app = create_app(Settings(database_url=api_url))
+    app.add_url_rule("/boom-for-test", "boom", lambda: 1 / 0)
+    try:
+        response = app.test_client().get("/boom-for-test")
+        assert_error_shape(response, 500, "internal_error")
+        assert "ZeroDivisionError" not in response.get_data(as_text=True)
+    finally:
+        app.extensions["geosvc.read_db"].close()
+
+
+def test_unreachable_database_is_a_fast_503():
+    # Nothing listens on port 1: the pool cannot connect.
+    settings = Settings(database_url="postgresql+psycopg://geosvc:geosvc@127.0.0.1:1/geosvc", pool_timeout_s=1.0)
+    app = create_app(settings)
+    try:
+        started = time.monotonic()
+        response = app.test_client().get("/communes/62765")
+        elapsed = time.monotonic() - started
+        assert_error_shape(response, 503, "database_unavailable")
+        assert response.headers["Retry-After"]
+        assert elapsed < 2.0
+        assert "geosvc:geosvc" not in response.get_data(as_text=True)
+    finally:
+        app.extensions["geosvc.read_db"].close()
+
+
+def test_database_without_data_says_so(empty_db):
+    app = create_app(Settings(database_url=empty_db))
+    try:
+        assert_error_shape(app.test_client().get("/health"), 503, "data_not_loaded")
+    finally:
+        app.extensions["geosvc.read_db"].close()
+
+
+def test_openapi_document_is_generated_from_the_code(client):
+    spec = client.get("/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    for path in ("/communes/{code}", "/communes/{code}/nearest", "/communes", "/missions", "/missions/{site_id}",
+                 "/health"):
+        assert path in spec["paths"], path
+    nearest = spec["paths"]["/communes/{code}/nearest"]["get"]
+    k = next(p for p in nearest["parameters"] if p["name"] == "k")
+    assert k["schema"]["minimum"] == 1 and k["schema"]["maximum"] == 20
+    assert "404" in nearest["responses"]
+
+
+def test_docs_page_loads_its_assets_from_the_app_not_a_cdn(client):
+    page = client.get("/docs").get_data(as_text=True)
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert assets
+    for asset in assets:
+        assert asset.startswith("/"), f"external asset {asset}"
+        with client.get(asset) as response:  # closes the static file
+            assert response.status_code == 200, asset
