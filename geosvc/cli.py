@@ -33,7 +33,8 @@ def db_setup() -> None:
     from geosvc.dbsetup import SetupError, setup
 
     try:
-        setup(_settings().database_url, say=lambda line: click.echo(line, err=True))
+        settings = _settings()
+        setup(settings.database_url, settings.read_database_url, say=lambda line: click.echo(line, err=True))
     except SetupError as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -14,6 +14,8 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://geosvc:geosvc@127.0.0.1:5432/geosvc"
+# The service's own role may only SELECT (created by `geosvc db setup` on a local server).
+DEFAULT_READ_DATABASE_URL = "postgresql+psycopg://geosvc_reader:geosvc_reader@127.0.0.1:5432/geosvc"
 
 
 class ConfigError(ValueError):
@@ -22,8 +24,11 @@ class ConfigError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
-    # SQLAlchemy URL of the database the service reads and the ingestion writes.
+    # SQLAlchemy URL with the owning role: ingestion and setup write through it.
     database_url: str = DEFAULT_DATABASE_URL
+    # SQLAlchemy URL the web service reads through: a SELECT-only role, or a standby.
+    # Left unset with a non-default database_url, the service reads through database_url.
+    read_database_url: str = DEFAULT_READ_DATABASE_URL
     # Folder holding communes.geojson, missions.csv, ... (the project's data/ by default).
     data_dir: Path = PROJECT_ROOT / "data"
     # Per-statement time limit for the web service, so a slow query cannot hang a worker.
@@ -45,6 +50,11 @@ class Settings:
             if name in environ:
                 values[field.name] = _convert(name, environ[name], field.default)
         values.update(overrides)
+        if "read_database_url" not in values and values.get("database_url", DEFAULT_DATABASE_URL) != (
+            DEFAULT_DATABASE_URL
+        ):
+            # Another server was named: the local reader role does not exist there.
+            values["read_database_url"] = values["database_url"]
         return cls(**values)
 
 

@@ -42,7 +42,7 @@ class ReadDatabase:
     def __init__(self, settings: Settings):
         self._timeout_s = settings.pool_timeout_s
         self.pool = ConnectionPool(
-            libpq_url(settings.database_url),
+            libpq_url(settings.read_database_url),
             min_size=1,
             max_size=settings.pool_size,
             timeout=settings.pool_timeout_s,

@@ -34,12 +34,15 @@ class SetupError(RuntimeError):
     pass
 
 
-def setup(database_url: str, say: Callable[[str], None] = print) -> None:
+def setup(database_url: str, read_database_url: str | None = None, say: Callable[[str], None] = print) -> None:
     url = make_url(database_url)
     if url.host in LOCAL_HOSTS:
         _install_server(say)
         _start_cluster(url.port or 5432, say)
         _create_role_and_databases(url, say)
+        reader = make_url(read_database_url) if read_database_url else None
+        if reader is not None and reader.host in LOCAL_HOSTS and reader.username != url.username:
+            _create_reader(url, reader, say)
     else:
         say(f"using the server of GEOSVC_DATABASE_URL ({safe_url(database_url)}); nothing installed")
         _check_extensions(database_url, say)
@@ -89,12 +92,30 @@ def _create_role_and_databases(url, say) -> None:
     say(f"role {url.username}, databases {url.database} and {TEMPLATE_DATABASE} ready with {', '.join(EXTENSIONS)}")
 
 
-def _ensure_role(port: int, role: str, password: str | None) -> None:
+def _ensure_role(port: int, role: str, password: str | None, createdb: bool = True) -> None:
     exists = _psql(port, "postgres", sql.SQL("SELECT 1 FROM pg_roles WHERE rolname = {}").format(sql.Literal(role)))
     verb = sql.SQL("ALTER" if exists else "CREATE")
-    _psql(port, "postgres", sql.SQL("{} ROLE {} LOGIN CREATEDB PASSWORD {}").format(
-        verb, sql.Identifier(role), sql.Literal(password or "")
+    _psql(port, "postgres", sql.SQL("{} ROLE {} LOGIN {} PASSWORD {}").format(
+        verb, sql.Identifier(role), sql.SQL("CREATEDB" if createdb else "NOCREATEDB"), sql.Literal(password or "")
     ))
+
+
+def _create_reader(owner, reader, say) -> None:
+    """The service's role: it may read what the owner creates, and nothing else.
+
+    Default privileges are set in the template too, so every clone the tests make
+    grants SELECT to the reader on the tables the ingestion creates there.
+    """
+    port = owner.port or 5432
+    _ensure_role(port, reader.username, reader.password, createdb=False)
+    for database in (TEMPLATE_DATABASE, owner.database):
+        _psql(port, database, sql.SQL(
+            "ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public GRANT SELECT ON TABLES TO {reader}"
+        ).format(owner=sql.Identifier(owner.username), reader=sql.Identifier(reader.username)))
+    _psql(port, owner.database, sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {}").format(
+        sql.Identifier(reader.username)
+    ))
+    say(f"read-only role {reader.username} ready (SELECT on the tables of {owner.username})")
 
 
 def _ensure_database(port: int, database: str, owner: str) -> None:

@@ -30,11 +30,19 @@ from geosvc.ingest.pipeline import ingest
 
 DATA_DIR = PROJECT_ROOT / "data"
 SERVER_URL = make_url(Settings.from_env().database_url)
+READER_URL = make_url(Settings.from_env().read_database_url)
 _clone_numbers = itertools.count()
 
 
 def database_url(name: str) -> str:
     return SERVER_URL.set(database=name).render_as_string(hide_password=False)
+
+
+def settings_for(url: str, **overrides) -> Settings:
+    """Settings of a service on the database of `url`, reading as the read-only role."""
+    name = make_url(url).database
+    reader = READER_URL.set(database=name).render_as_string(hide_password=False)
+    return Settings(database_url=url, read_database_url=reader, **overrides)
 
 
 def _janitor(name: str, template: str, as_template: bool = False) -> DatabaseJanitor:
@@ -94,7 +102,7 @@ def empty_db():
 
 @pytest.fixture(scope="session")
 def app(api_url):
-    application = create_app(Settings(database_url=api_url))
+    application = create_app(settings_for(api_url))
     yield application
     application.extensions["geosvc.read_db"].close()
 

@@ -191,3 +191,17 @@ def test_health(client):
     assert body["postgis_version"].startswith("3.")
     assert body["counts"] == {"communes": 3782, "sites": 53, "served_sites": 52, "former_communes": 193}
     assert "COG 2026" in body["data"]["communes"]["vintage"]
+
+
+def test_the_service_role_can_only_read(app):
+    """The role the service connects with is the security boundary: no write can succeed."""
+    import psycopg
+
+    from geosvc.db import libpq_url
+
+    settings = app.config["GEOSVC_SETTINGS"]
+    with psycopg.connect(libpq_url(settings.read_database_url), autocommit=True) as connection:
+        assert connection.execute("SELECT count(*) FROM communes").fetchone()[0] == 3782
+        for statement in ("DELETE FROM communes", "UPDATE mission_sites SET name = 'x'", "CREATE TABLE t (i int)"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                connection.execute(statement)

@@ -9,6 +9,7 @@ import pytest
 
 from geosvc import create_app
 from geosvc.config import Settings
+from tests.conftest import settings_for
 
 ERROR_KEYS = {"status", "code", "message"}
 
@@ -37,7 +38,7 @@ def test_error_shape(client, method, url, status, code):
 
 
 def test_unexpected_error_is_a_bare_500_without_trace(api_url):
-    app = create_app(Settings(database_url=api_url))
+    app = create_app(settings_for(api_url))
     app.add_url_rule("/boom-for-test", "boom", lambda: 1 / 0)
     try:
         response = app.test_client().get("/boom-for-test")
@@ -49,7 +50,8 @@ def test_unexpected_error_is_a_bare_500_without_trace(api_url):
 
 def test_unreachable_database_is_a_fast_503():
     # Nothing listens on port 1: the pool cannot connect.
-    settings = Settings(database_url="postgresql+psycopg://geosvc:geosvc@127.0.0.1:1/geosvc", pool_timeout_s=1.0)
+    unreachable = "postgresql+psycopg://geosvc:geosvc@127.0.0.1:1/geosvc"
+    settings = Settings(database_url=unreachable, read_database_url=unreachable, pool_timeout_s=1.0)
     app = create_app(settings)
     try:
         started = time.monotonic()
@@ -64,7 +66,7 @@ def test_unreachable_database_is_a_fast_503():
 
 
 def test_database_without_data_says_so(empty_db):
-    app = create_app(Settings(database_url=empty_db))
+    app = create_app(settings_for(empty_db))
     try:
         assert_error_shape(app.test_client().get("/health"), 503, "data_not_loaded")
     finally:

@@ -14,7 +14,7 @@ from geosvc.ingest import load as loader
 from geosvc.ingest.geocode import geocode_missing
 from geosvc.ingest.pipeline import prepare
 from geosvc.ingest.problems import IngestError, Report
-from tests.conftest import ingest_into
+from tests.conftest import ingest_into, settings_for
 
 # A digest of everything the service serves, independent of row order and load time.
 STATE_DIGEST = """
@@ -319,9 +319,8 @@ def test_readers_see_old_or_new_data_never_a_mix(fresh_db, data_copy):
 
 def test_a_new_ingestion_is_served_without_restarting_the_service(fresh_db, data_copy):
     from geosvc import create_app
-    from geosvc.config import Settings
 
-    app = create_app(Settings(database_url=fresh_db))
+    app = create_app(settings_for(fresh_db))
     try:
         client = app.test_client()
         assert client.get("/communes/02168/nearest?k=1").get_json()["missions"][0]["id"] == (
