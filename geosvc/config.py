@@ -32,11 +32,11 @@ class Settings:
     # Folder holding communes.geojson, missions.csv, ... (the project's data/ by default).
     data_dir: Path = PROJECT_ROOT / "data"
     # Per-statement time limit for the web service, so a slow query cannot hang a worker.
-    statement_timeout_ms: int = 2000
+    statement_timeout_ms: int = 1500
     # Connections kept open per process; a gunicorn worker handles one request at a time.
     pool_size: int = 4
     # How long a request waits for a free pooled connection before answering 503.
-    pool_timeout_s: float = 2.0
+    pool_timeout_s: float = 1.5
     # A site further than this from the commune it says it is in is not served.
     max_site_offset_km: float = 5.0
     log_level: str = "INFO"

@@ -39,14 +39,20 @@ def setup(database_url: str, read_database_url: str | None = None, say: Callable
     if url.host in LOCAL_HOSTS:
         _install_server(say)
         _start_cluster(url.port or 5432, say)
-        _create_role_and_databases(url, say)
-        reader = make_url(read_database_url) if read_database_url else None
-        if reader is not None and reader.host in LOCAL_HOSTS and reader.username != url.username:
-            _create_reader(url, reader, say)
+        provision(database_url, read_database_url, say)
     else:
         say(f"using the server of GEOSVC_DATABASE_URL ({safe_url(database_url)}); nothing installed")
         _check_extensions(database_url, say)
     say(f"database ready: {safe_url(database_url)}")
+
+
+def provision(database_url: str, read_database_url: str | None, say: Callable[[str], None] = print) -> None:
+    """Roles, databases and extensions on a running local server (idempotent)."""
+    url = make_url(database_url)
+    _create_role_and_databases(url, say)
+    reader = make_url(read_database_url) if read_database_url else None
+    if reader is not None and reader.host in LOCAL_HOSTS and reader.username != url.username:
+        _create_reader(url, reader, say)
 
 
 def _install_server(say) -> None:
