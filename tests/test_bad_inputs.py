@@ -1,0 +1,52 @@
+"""The corpus of broken inputs under tests/data/bad/: each one is rejected (or repaired, where
+the ingestion says it repairs) with a message naming the file, the line or feature, and the field,
+and a rejected one leaves the previously loaded data intact.
+
+Each case is a folder holding one broken file, which replaces its namesake in the small, real
+data set tests/data/mini/ (4 communes around Saint-Omer and their mission site), and
+expected.txt: `error: <message prefix>` or `warning: <message prefix>`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from geosvc.ingest.problems import IngestError
+from tests.conftest import ingest_into
+from tests.test_ingest import digest
+
+DATA = Path(__file__).parent / "data"
+CASES = sorted(path.name for path in (DATA / "bad").iterdir() if path.is_dir())
+
+
+def test_the_corpus_has_at_least_12_cases():
+    assert len(CASES) >= 12
+
+
+def test_the_small_data_set_loads(fresh_db):
+    summary = ingest_into(fresh_db, DATA / "mini")
+    assert summary.communes_per_departement == {"62": 4}
+    assert summary.warnings == []
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_broken_input(case, fresh_db, tmp_path):
+    data_dir = tmp_path / "data"
+    shutil.copytree(DATA / "mini", data_dir)
+    case_dir = DATA / "bad" / case
+    for broken in case_dir.iterdir():
+        if broken.name != "expected.txt":
+            shutil.copyfile(broken, data_dir / broken.name)
+    kind, expected = (case_dir / "expected.txt").read_text(encoding="utf-8").strip().split(": ", 1)
+    before = digest(fresh_db)
+    if kind == "error":
+        with pytest.raises(IngestError) as caught:
+            ingest_into(fresh_db, data_dir)
+        messages = [str(problem) for problem in caught.value.errors]
+        assert digest(fresh_db) == before, "a rejected ingestion must leave the previous data intact"
+    else:
+        messages = [str(problem) for problem in ingest_into(fresh_db, data_dir).warnings]
+    assert any(message.startswith(expected) for message in messages), messages
