@@ -93,3 +93,21 @@ def test_docs_page_loads_its_assets_from_the_app_not_a_cdn(client):
         assert asset.startswith("/"), f"external asset {asset}"
         with client.get(asset) as response:  # closes the static file
             assert response.status_code == 200, asset
+
+
+@pytest.mark.parametrize("url", ["/docs", "/communes/62765", "/communes/xyz", "/openapi.json"])
+def test_security_headers_on_every_response(client, url):
+    headers = client.get(url).headers
+    csp = headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_docs_page_has_no_inline_script(client):
+    page = client.get("/docs").get_data(as_text=True)
+    assert re.findall(r"<script>", page) == [], "inline scripts are blocked by the CSP"
+
+
+def test_the_app_never_runs_in_debug_mode(app):
+    assert not app.debug
