@@ -39,6 +39,25 @@ def db_setup() -> None:
         raise click.ClickException(str(exc)) from exc
 
 
+@db.command("standby")
+@click.option("--port", default=5433, show_default=True, type=int, help="port of the new standby")
+@click.option("--password", envvar="GEOSVC_REPLICATION_PASSWORD", default="geosvc_replicator", show_default=True,
+              help="password of the replication role (or GEOSVC_REPLICATION_PASSWORD)")
+def db_standby(port: int, password: str) -> None:
+    """Create and start a hot standby of the local server (streaming replication)."""
+    from geosvc.dbsetup import SetupError
+    from geosvc.replica import create_standby
+
+    settings = _settings()
+    try:
+        create_standby(settings.database_url, port, password, parent=Path("/var/lib/postgresql"),
+                       say=lambda line: click.echo(line, err=True))
+    except SetupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"read from it with GEOSVC_READ_DATABASE_URL=postgresql+psycopg://geosvc_reader:geosvc_reader"
+               f"@127.0.0.1:{port}/geosvc", err=True)
+
+
 @main.command()
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder with communes.geojson, missions.csv, ... (default: GEOSVC_DATA_DIR or data/).")

@@ -43,15 +43,21 @@ class PgInstance:
         return instance
 
     @classmethod
-    def standby_of(cls, primary: PgInstance, port: int, user: str, password: str) -> PgInstance:
-        """A hot standby streaming from `primary` (pg_basebackup -R writes the connection)."""
-        data_dir = Path(tempfile.mkdtemp(prefix=f"geosvc-pg{port}-")) / "data"
+    def standby_of(
+        cls, primary_port: int, port: int, user: str, password: str, parent: Path | None = None
+    ) -> PgInstance:
+        """A hot standby streaming from the server on primary_port (pg_basebackup -R
+        writes the connection settings, so the standby follows the primary at once)."""
+        data_dir = Path(tempfile.mkdtemp(prefix=f"geosvc-pg{port}-", dir=parent)) / "data"
         shutil.chown(data_dir.parent, "postgres", "postgres")
-        conninfo = f"host=127.0.0.1 port={primary.port} user={user} password={password}"
+        conninfo = f"host=127.0.0.1 port={primary_port} user={user} password={password}"
         _as_postgres([BIN / "pg_basebackup", "-d", conninfo, "-D", data_dir, "-R", "-X", "stream",
                       "--checkpoint=fast"])
         standby = cls(port, data_dir)
-        standby.append_config({"port": str(port)})
+        standby.append_config({
+            "port": str(port), "listen_addresses": "'127.0.0.1'", "unix_socket_directories": f"'{SOCKET_DIR}'",
+            "hot_standby": "on",
+        })
         return standby
 
     def append_config(self, settings: dict[str, str]) -> None:
