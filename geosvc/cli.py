@@ -101,3 +101,80 @@ def serve(host: str, port: int, workers: int) -> None:
     _settings()  # fail fast on a bad configuration, before forking workers
     click.echo(f"geosvc listening on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)", err=True)
     run_server(host, port, workers)
+
+
+@main.command()
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the JSON files (created if missing; files of a previous export are replaced).")
+def export(out_dir: Path) -> None:
+    """Write the campaign feeds as static JSON files, with an index (host them with no running service)."""
+    from geosvc.campaign.export import export as run_export
+    from geosvc.errors import ApiError
+
+    try:
+        lines = run_export(_settings(), out_dir)
+    except ApiError as exc:
+        raise click.ClickException(exc.message) from exc
+    for line in lines:
+        click.echo(line)
+
+
+@main.group()
+def coverage() -> None:
+    """Coverage-gap analysis: report files, what-if scenarios (logic in geosvc/coverage/)."""
+
+
+@coverage.command("report")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the CSV, GeoJSON, JSON, PNG and HTML files (created if missing).")
+@click.option("--thresholds", default="5,10,15,20", show_default=True, help="Distance thresholds in km.")
+@click.option("--farthest", default=5, show_default=True, type=click.IntRange(0, 50),
+              help="Farthest communes listed per area.")
+def coverage_report(out_dir: Path, thresholds: str, farthest: int) -> None:
+    """Write every coverage output (tables, catchments, charts, a standalone HTML map) into a folder."""
+    from geosvc.api.assets import AssetsMissing
+    from geosvc.coverage import commands
+    from geosvc.errors import ApiError
+
+    try:
+        lines = commands.report(_settings(), out_dir, commands.parse_thresholds(thresholds), farthest)
+    except commands.CommandInputError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except ApiError as exc:
+        raise click.ClickException(exc.message) from exc
+    except AssetsMissing as exc:
+        raise click.ClickException(str(exc)) from exc
+    for line in lines:
+        click.echo(line)
+
+
+@coverage.command("scenario")
+@click.option("--add", "adds", multiple=True, metavar="LON,LAT,NAME", help="Open a hypothetical site (repeatable).")
+@click.option("--close", "closes", multiple=True, metavar="ID", help="Close a served site (repeatable).")
+@click.option("--move", "moves", multiple=True, metavar="ID,LON,LAT", help="Move a served site (repeatable).")
+@click.option("--file", "file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="A JSON file with the body of POST /coverage/scenarios (options add to it).")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole answer as JSON, as the API gives it.")
+def coverage_scenario(adds, closes, moves, file: Path | None, as_json: bool) -> None:
+    """What if sites opened, closed or moved? Indicators and deltas; nothing is stored."""
+    import json
+
+    from marshmallow import ValidationError
+
+    from geosvc.coverage import commands
+    from geosvc.errors import ApiError
+
+    try:
+        result = commands.scenario(_settings(), commands.scenario_body(file, adds, closes, moves))
+    except commands.CommandInputError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except ValidationError as exc:
+        problems = "; ".join(f"{field}: {' '.join(map(str, why))}" for field, why in exc.messages.items())
+        raise click.UsageError(problems) from exc
+    except ApiError as exc:
+        raise click.ClickException(exc.message) from exc
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=1))
+    else:
+        for line in commands.scenario_lines(result):
+            click.echo(line)

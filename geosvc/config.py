@@ -40,6 +40,9 @@ class Settings:
     # A site further than this from the commune it says it is in is not served.
     max_site_offset_km: float = 5.0
     log_level: str = "INFO"
+    # Origins (comma-separated, e.g. "https://campagne.example.fr") whose pages may call the
+    # API from the browser (CORS); empty: none. Parsed by geosvc/campaign/cors.py.
+    cors_origins: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:

@@ -44,8 +44,9 @@ class Departement(Base):
     __tablename__ = "departements"
 
     code: Mapped[str] = mapped_column(String(3), primary_key=True)
-    nom: Mapped[str] = mapped_column(Text)
-    region: Mapped[str] = mapped_column(String(3))
+    # NULL when the data set has no departements.csv (the France-wide one): unknown, not invented
+    nom: Mapped[str | None] = mapped_column(Text)
+    region: Mapped[str | None] = mapped_column(String(3))
 
 
 class Epci(Base):
@@ -157,3 +158,15 @@ class Dataset(Base):
     source: Mapped[str | None] = mapped_column(Text)
     vintage: Mapped[str | None] = mapped_column(Text)
     loaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MissionAssignment(Base):
+    """The official commune -> mission site assignment, when data/mission_communes.csv is provided.
+
+    Optional input (no open source for it is known): an absent file leaves this table empty.
+    """
+
+    __tablename__ = "mission_assignments"
+
+    insee: Mapped[str] = mapped_column(ForeignKey("communes.code"), primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("mission_sites.id"), index=True)

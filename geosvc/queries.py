@@ -57,22 +57,20 @@ NEAREST_SITES = f"""
     LIMIT %(k)s
 """
 
-SEARCH_BY_NAME = f"""
-    SELECT {COMMUNE_COLUMNS}
-    FROM communes c
-    WHERE c.search_name LIKE %(prefix)s
-      AND (%(departement)s::text IS NULL OR c.departement = %(departement)s)
-    ORDER BY c.search_name = %(name)s DESC, c.population DESC NULLS LAST, c.nom, c.code
-    LIMIT %(limit)s
+# Commune search runs in memory (geosvc/search.py); these statements only build its
+# index, and tell a running worker when an ingestion has replaced the data.
+SEARCH_INDEX_COMMUNES = f"SELECT {COMMUNE_COLUMNS} FROM communes c ORDER BY c.code"
+
+SEARCH_INDEX_FORMER = """
+    SELECT f.code, f.nom, f.type, f.code_actuel FROM former_communes f ORDER BY f.code, f.nom NULLS LAST
 """
 
-SEARCH_BY_POSTCODE = f"""
-    SELECT {COMMUNE_COLUMNS}
-    FROM communes c
-    WHERE c.codes_postaux @> ARRAY[%(postcode)s]::text[]
-      AND (%(departement)s::text IS NULL OR c.departement = %(departement)s)
-    ORDER BY c.population DESC NULLS LAST, c.nom, c.code
-    LIMIT %(limit)s
+# Every ingestion rewrites `datasets` (new loaded_at, sha256 per file) in the same
+# transaction as the data: a few rows, so comparing them is a cheap change test.
+SEARCH_INDEX_FINGERPRINT = """
+    SELECT coalesce(string_agg(d.name || ' ' || d.sha256 || ' ' || d.loaded_at::text, ', ' ORDER BY d.name), '')
+           AS fingerprint
+    FROM datasets d
 """
 
 LIST_SERVED_SITES = f"""
@@ -114,14 +112,16 @@ def nearest_sites(cursor: Cursor, code: str, k: int) -> list[dict]:
     return cursor.execute(NEAREST_SITES, params).fetchall()
 
 
-def search_by_name(cursor: Cursor, name: str, departement: str | None, limit: int) -> list[dict]:
-    params = {"name": name, "prefix": _like_prefix(name), "departement": departement, "limit": limit}
-    return cursor.execute(SEARCH_BY_NAME, params).fetchall()
+def search_index_communes(cursor: Cursor) -> list[dict]:
+    return cursor.execute(SEARCH_INDEX_COMMUNES).fetchall()
 
 
-def search_by_postcode(cursor: Cursor, postcode: str, departement: str | None, limit: int) -> list[dict]:
-    params = {"postcode": postcode, "departement": departement, "limit": limit}
-    return cursor.execute(SEARCH_BY_POSTCODE, params).fetchall()
+def search_index_former(cursor: Cursor) -> list[dict]:
+    return cursor.execute(SEARCH_INDEX_FORMER).fetchall()
+
+
+def search_index_fingerprint(cursor: Cursor) -> str:
+    return cursor.execute(SEARCH_INDEX_FINGERPRINT).fetchone()["fingerprint"]
 
 
 def list_served_sites(cursor: Cursor) -> list[dict]:
@@ -139,7 +139,3 @@ def data_vintage(cursor: Cursor) -> list[dict]:
 def health(cursor: Cursor) -> dict:
     return cursor.execute(HEALTH).fetchone()
 
-
-def _like_prefix(value: str) -> str:
-    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + "%"

@@ -7,10 +7,11 @@ import logging
 
 from apiflask import APIFlask
 
-from geosvc import __version__, errors, security
-from geosvc.api import communes, docs, health, missions, search
+from geosvc import __version__, errors, httpcache, security
+from geosvc.api import assets, bench, campaign, communes, coverage, docs, health, missions, search
 from geosvc.api.context import EXTENSION
 from geosvc.api.schemas import ErrorOut
+from geosvc.campaign import cors
 from geosvc.config import Settings
 from geosvc.db import ReadDatabase
 
@@ -30,10 +31,15 @@ def build_app(settings: Settings | None = None) -> APIFlask:
     app.config["GEOSVC_SETTINGS"] = settings
     errors.init_app(app)
     security.init_app(app)
+    httpcache.init_app(app)  # compression; ETags and 304s are per view
+    cors.init_app(app, settings)  # before the pool: a bad GEOSVC_CORS_ORIGINS fails fast
     database = ReadDatabase(settings)
     app.extensions[EXTENSION] = database
     atexit.register(database.close)
-    for blueprint in (communes.bp, search.bp, missions.bp, health.bp):
+    for blueprint in (
+        communes.bp, search.bp, missions.bp, health.bp, bench.bp,
+        coverage.bp, coverage.page_bp, assets.bp, campaign.bp, campaign.page_bp,
+    ):
         app.register_blueprint(blueprint)
     app.register_blueprint(docs.bp)
     return app

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
-APT_PACKAGES=(postgresql-15 postgresql-15-postgis-3 postgresql-contrib)
+APT_PACKAGES=(postgresql-15 postgresql-15-postgis-3 postgresql-contrib wrk chromium)
 # Debian's python3 needs python3-venv for `python3 -m venv`; other Pythons bring it.
 "$PYTHON" -c "import venv, ensurepip" 2>/dev/null || APT_PACKAGES+=(python3-venv)
 
@@ -26,5 +26,17 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[dev]'
+
+# Front-end assets (Leaflet, pinned in package-lock.json), served by the app itself: no CDN
+# at run time. npm comes from Debian when this machine has none.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "setup: installing nodejs npm" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q nodejs npm
+  fi
+  npm ci --no-audit --no-fund
+fi
 
 .venv/bin/geosvc db setup

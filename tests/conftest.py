@@ -145,3 +145,48 @@ def data_copy(tmp_path) -> Path:
     for path in target.iterdir():
         path.chmod(0o644)
     return target
+
+
+# --- coverage analysis (issue 5): a tiny synthetic data set, a browser, a live server ----
+
+SYNTHETIC_DIR = PROJECT_ROOT / "tests" / "data" / "coverage_synthetic"
+
+
+@pytest.fixture(scope="session")
+def synthetic_url():
+    """A database holding tests/data/coverage_synthetic (6 square communes, SYNTHETIC), ingested once."""
+    name = _unique("geosvc_test_synthetic")
+    with _janitor(name, TEMPLATE_DATABASE):
+        url = database_url(name)
+        ingest_into(url, SYNTHETIC_DIR)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def synthetic_app(synthetic_url):
+    application = create_app(settings_for(synthetic_url))
+    yield application
+    application.extensions["geosvc.read_db"].close()
+
+
+@pytest.fixture
+def synthetic_client(synthetic_app):
+    return synthetic_app.test_client()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium through Playwright (tests/browser_support.py)."""
+    from tests.browser_support import chromium
+
+    with chromium() as session_browser:
+        yield session_browser
+
+
+@pytest.fixture(scope="session")
+def live_url(app):
+    """Base URL of the real-data app served on 127.0.0.1 for the browser."""
+    from tests.browser_support import live_server
+
+    with live_server(app) as url:
+        yield url

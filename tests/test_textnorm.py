@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from geosvc.textnorm import compact, fold, normalise_name, sort_key
+from geosvc.textnorm import _fold_unicode, compact, compact_with_article, fold, literal, normalise_name, sort_key
 
 COMMUNES = Path(__file__).resolve().parent.parent / "data" / "communes.geojson"
 
@@ -228,3 +228,53 @@ def test_every_commune_name_normalises_to_plain_ascii_words():
         key = normalise_name(name)
         assert key and key.isascii(), name
         assert key.replace(" ", "").isalnum(), name
+
+
+# --- the forms the search index adds ----------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("La Bassée", "labassee"),
+        ("labassee", "labassee"),
+        ("L'Étoile", "letoile"),
+        ("Le Quesnoy", "lequesnoy"),
+        ("St-Omer", "saintomer"),
+        ("Lesbœufs", "lesboeufs"),
+        ("Saint-Martin-le-Nœud", "saintmartinlenoeud"),
+        ("le", "le"),
+    ],
+)
+def test_compact_with_article(name, expected):
+    assert compact_with_article(name) == expected
+
+
+def test_compact_with_article_equals_compact_without_a_leading_article():
+    assert compact_with_article("Villeneuve-d'Ascq") == compact("Villeneuve-d'Ascq")
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "equal"),
+    [
+        ("L'Épine-aux-Bois", "l’épine aux bois", True),
+        ("Saint-Omer", "SAINT  OMER", True),
+        ("Marcq-en-Barœul", "marcq en baroeul", True),
+        ("Abbécourt", "Abbecourt", False),  # accents count
+        ("La Capelle", "Capelle", False),  # so does the article
+        ("Saint-Omer", "St Omer", False),  # and the abbreviation
+    ],
+)
+def test_literal(a, b, equal):
+    assert (literal(a) == literal(b)) is equal
+
+
+ASCII_SAMPLES = [
+    "Saint-Omer", "  ST.-OMER ", "villeneuve d'ascq", "d`ascq", "a\tb\nc", "x\x00y\x07z\x1b", "\x1c\x1f",
+    "%_;'--", "L'ORÉE".encode("ascii", "ignore").decode(), "12 345", "",
+]
+
+
+@pytest.mark.parametrize("text", [*ASCII_SAMPLES, *(chr(code) for code in range(128))])
+def test_ascii_fast_path_folds_like_the_general_one(text):
+    assert fold(text) == _fold_unicode(text)
+    assert literal(text) == fold(text)

@@ -121,3 +121,87 @@ class ErrorOut(Schema):
     code = String(required=True, metadata={"description": "stable machine-readable error code"})
     message = String(required=True)
     details = Dict()
+
+
+# --- commune search and autocomplete ------------------------------------------------------
+
+from geosvc.search import MATCH_KINDS  # noqa: E402 - appended section, kept next to its schemas
+
+MAX_AUTOCOMPLETE_LIMIT = 20
+_Q_DESCRIPTION = (
+    "a commune name as people type it (case, accents, hyphens, apostrophes, St/Ste and a leading article "
+    "ignored; one or two typos tolerated), a current or former name, a former INSEE code, a 5-digit postcode "
+    "or its first 2-4 digits. A trailing department in brackets, as in the labels, filters: 'Brie (80)'."
+)
+
+
+class CommuneSearchQuery(Schema):
+    q = String(required=True, validate=Length(1, MAX_QUERY_CHARS), metadata={"description": _Q_DESCRIPTION})
+    departement = String(validate=Regexp(DEPARTEMENT_PATTERN), metadata={"description": "e.g. 59"})
+    limit = Integer(load_default=20, validate=Range(1, MAX_LIMIT), metadata={
+        "description": "at most this many communes; a full postcode returns every commune that has it, "
+                       "even beyond the limit (at most 40 in the region)",
+    })
+
+
+class AutocompleteQuery(Schema):
+    q = String(required=True, validate=Length(1, MAX_QUERY_CHARS), metadata={
+        "description": "what has been typed so far: names are completed from the 2nd character; "
+                       + _Q_DESCRIPTION,
+    })
+    departement = String(validate=Regexp(DEPARTEMENT_PATTERN), metadata={"description": "e.g. 59"})
+    limit = Integer(load_default=10, validate=Range(1, MAX_AUTOCOMPLETE_LIMIT), metadata={
+        "description": "at most this many entries (a full postcode returns all its communes)",
+    })
+
+
+class FormerNameOut(Schema):
+    code = String(required=True, metadata={"description": "INSEE code of the former commune"})
+    nom = String(required=True, allow_none=True, metadata={"description": "null for a bare former code"})
+
+
+def _matched():
+    return String(required=True, validate=OneOf(MATCH_KINDS), metadata={
+        "description": "how the query matched: exact (same name once folded), prefix, fuzzy (1-2 typos), "
+                       "postcode, former (a former name or code of this commune, shown in `former`)",
+    })
+
+
+def _former():
+    return Nested(FormerNameOut, metadata={"description": "only when matched is 'former'"})
+
+
+def _label():
+    return String(required=True, metadata={
+        "description": "the name to show: 'Nom (département)' when communes of several departments share the "
+                       "name (case, accents and a leading article ignored), else the name",
+    })
+
+
+class SearchHitOut(CommuneOut):
+    label = _label()
+    score = Float(required=True, metadata={
+        "description": "1 = exact name or full postcode; prefix about 0.8, typo 0.4-0.6; results come in "
+                       "descending score, then larger population",
+    })
+    matched = _matched()
+    former = _former()
+
+
+class SearchAnswer(Schema):
+    communes = List(Nested(SearchHitOut), required=True)
+    data = Nested(DataOut, required=True)
+
+
+class AutocompleteEntryOut(Schema):
+    code = String(required=True, metadata={"description": "INSEE code (COG), 5 characters"})
+    label = _label()
+    nom = String(required=True)
+    departement = String(required=True)
+    codesPostaux = List(String(), required=True)
+    matched = _matched()
+    former = _former()
+
+
+class AutocompleteAnswer(Schema):
+    communes = List(Nested(AutocompleteEntryOut), required=True)

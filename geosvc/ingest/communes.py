@@ -12,6 +12,7 @@ from geosvc.ingest.problems import Report
 from geosvc.textnorm import normalise_name
 
 COMMUNE_CODE = re.compile(r"^(?:[0-9]{2}|2[AB])[0-9]{3}$")
+DEPARTEMENT_CODE = re.compile(r"^(?:[0-9]{2}|2[AB]|97[0-9])$")
 POSTCODE = re.compile(r"^[0-9]{5}$")
 MAX_NAME_CHARS = 200
 
@@ -33,7 +34,7 @@ class CommuneRecord:
 
 
 def validate_communes(
-    file: str, features: list[dict], departements: set[str], report: Report
+    file: str, features: list[dict], departements: set[str] | None, report: Report
 ) -> list[CommuneRecord]:
     records: list[CommuneRecord] = []
     first_seen: dict[str, str] = {}
@@ -83,7 +84,10 @@ def _name(file, where, nom, report) -> str:
 
 
 def _departement(file, where, code, departement, departements, report) -> str:
-    if departement not in departements:
+    """departements is None when no departements.csv was given: only the form is checked."""
+    if not isinstance(departement, str) or not DEPARTEMENT_CODE.match(departement):
+        report.error(file, where, "departement", f"{departement!r} is not a department code")
+    elif departements is not None and departement not in departements:
         report.error(file, where, "departement", f"{departement!r} is not in departements.csv")
     elif not code.startswith(departement):
         report.error(file, where, "departement", f"code {code} is not in department {departement}")

@@ -14,6 +14,7 @@ import datetime as dt
 import shapely
 from sqlalchemy import Connection, Engine, text
 
+from geosvc.ingest.assignment import AssignmentRecord
 from geosvc.ingest.communes import CommuneRecord
 from geosvc.ingest.reference import EpciMembership, FormerCommuneRecord
 from geosvc.ingest.sites import SiteRecord
@@ -41,6 +42,7 @@ class LoadSet:
     former: list[FormerCommuneRecord]
     sites: list[SiteRecord]
     datasets: list[DatasetInfo]
+    assignments: list[AssignmentRecord] = dataclasses.field(default_factory=list)
 
 
 def ensure_schema(connection: Connection) -> None:
@@ -60,13 +62,17 @@ def load(engine: Engine, data: LoadSet, progress=None) -> None:
         _copy_former(cursor, data.former)
         _copy_sites(cursor, data.sites)
         _place_sites_without_coordinates(connection)
+        _copy_assignments(cursor, data.assignments)
         _insert_datasets(connection, data.datasets)
         connection.execute(text("ANALYZE communes; ANALYZE mission_sites"))
 
 
 def _delete_all(connection: Connection) -> None:
     # children before parents, for the foreign keys
-    for table in ("datasets", "mission_sites", "former_communes", "communes", "epci", "departements"):
+    tables = (
+        "datasets", "mission_assignments", "mission_sites", "former_communes", "communes", "epci", "departements",
+    )
+    for table in tables:
         connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed table names
 
 
@@ -112,6 +118,12 @@ def _copy_sites(cursor, sites: list[SiteRecord]) -> None:
                 site.phone, site.website, site.source, site.source_date, site.coord_source, site.note,
                 site.superseded_by, site.location_precision, site.status, site.status_reason, point,
             ))
+
+
+def _copy_assignments(cursor, assignments: list[AssignmentRecord]) -> None:
+    with cursor.copy("COPY mission_assignments (insee, site_id) FROM STDIN") as copy:
+        for record in assignments:
+            copy.write_row((record.insee, record.site_id))
 
 
 def _place_sites_without_coordinates(connection: Connection) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from tqdm import tqdm
 
 from geosvc.ingest import load as loader
+from geosvc.ingest.assignment import ASSIGNMENT_FILE, read_assignment
 from geosvc.ingest.communes import validate_communes
 from geosvc.ingest.geocode import geocode_missing
 from geosvc.ingest.problems import Problem, Report
@@ -88,27 +89,48 @@ def ingest(engine: Engine, data_dir: Path, *, max_offset_km: float, geocode: boo
 
 def prepare(data_dir: Path, report: Report, *, max_offset_km: float, geocode: bool) -> tuple[loader.LoadSet, int]:
     """Read and validate all files; errors go to the report, nothing is written."""
-    departements = validate_departements(
-        DEPARTEMENTS_FILE, read_csv(data_dir / DEPARTEMENTS_FILE, DEPARTEMENT_COLUMNS, report), report
-    )
+    departements = None
+    if _present(data_dir, DEPARTEMENTS_FILE, "department names unknown, codes taken from the communes", report):
+        departements = validate_departements(
+            DEPARTEMENTS_FILE, read_csv(data_dir / DEPARTEMENTS_FILE, DEPARTEMENT_COLUMNS, report), report
+        )
     features = read_feature_collection(data_dir / COMMUNES_FILE, report)
     features = tqdm(features, desc="checking communes", unit="commune", disable=None)
-    communes = validate_communes(COMMUNES_FILE, features, {d["code"] for d in departements}, report)
+    known = {d["code"] for d in departements} if departements is not None else None
+    communes = validate_communes(COMMUNES_FILE, features, known, report)
+    if departements is None:
+        found = sorted({c.departement for c in communes})
+        departements = [{"code": code, "nom": None, "region": None} for code in found]
     codes = {c.code for c in communes}
-    epci = validate_epci(EPCI_FILE, read_csv(data_dir / EPCI_FILE, EPCI_COLUMNS, report), codes, report)
-    former = validate_former(FORMER_FILE, read_csv(data_dir / FORMER_FILE, FORMER_COLUMNS, report), codes, report)
+    epci, former = [], []
+    if _present(data_dir, EPCI_FILE, "no EPCI membership", report):
+        epci = validate_epci(EPCI_FILE, read_csv(data_dir / EPCI_FILE, EPCI_COLUMNS, report), codes, report)
+    if _present(data_dir, FORMER_FILE, "former names and codes will not be recognised", report):
+        former = validate_former(
+            FORMER_FILE, read_csv(data_dir / FORMER_FILE, FORMER_COLUMNS, report), codes, report
+        )
     site_rows = read_csv(data_dir / SITES_FILE, SITE_COLUMNS, report)
     geocoded = geocode_missing(SITES_FILE, site_rows, report) if geocode else 0
     sites = []
     if communes:
         locator = CommuneLocator(communes)
         sites = validate_sites(SITES_FILE, site_rows, locator, codes, max_offset_km, report)
+    # optional: the official commune -> mission site table; absent file = empty table
+    assignments = read_assignment(data_dir, codes, sites, report)
     counts = {
         COMMUNES_FILE: len(communes), SITES_FILE: len(sites), FORMER_FILE: len(former),
-        EPCI_FILE: len(epci), DEPARTEMENTS_FILE: len(departements),
+        EPCI_FILE: len(epci), DEPARTEMENTS_FILE: len(departements), ASSIGNMENT_FILE: len(assignments),
     }
     datasets = _datasets(data_dir, counts, report)
-    return loader.LoadSet(departements, epci, communes, former, sites, datasets), geocoded
+    return loader.LoadSet(departements, epci, communes, former, sites, datasets, assignments), geocoded
+
+
+def _present(data_dir: Path, file: str, consequence: str, report: Report) -> bool:
+    """Reference files are optional (the France-wide data set has none): say what is lost."""
+    if (data_dir / file).exists():
+        return True
+    report.warn(file, "", None, f"absent: {consequence}")
+    return False
 
 
 def _datasets(data_dir: Path, counts: dict[str, int], report: Report) -> list[loader.DatasetInfo]:

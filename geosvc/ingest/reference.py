@@ -5,10 +5,9 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from geosvc.ingest.communes import COMMUNE_CODE
+from geosvc.ingest.communes import COMMUNE_CODE, DEPARTEMENT_CODE
 from geosvc.ingest.problems import Report
 
-DEPARTEMENT_CODE = re.compile(r"^(?:[0-9]{2}|2[AB]|97[0-9])$")
 SIREN = re.compile(r"^[0-9]{9}$")
 FORMER_TYPES = {"commune-deleguee", "commune-associee", "ancien-code"}
 

@@ -1,0 +1,128 @@
+"""The campaign's JSON documents, built from one cursor, and their exact bytes.
+
+Pure functions of the database snapshot the cursor sees: the API (geosvc/api/campaign.py)
+and the static export (export.py) call the same ones and encode with the same `encode`,
+so an exported file is byte for byte what the API serves, with the same ETag.
+"""
+
+from __future__ import annotations
+
+import json
+
+from psycopg import Cursor
+
+from geosvc import queries
+from geosvc.api import present
+from geosvc.api.schemas import DataOut
+from geosvc.campaign import sql
+from geosvc.errors import BadRequest, NotFound
+from geosvc.ingest.sites import REGION_TOLERANCE_M
+from geosvc.search import label
+
+# The region check of "use my location" is the ingestion's own: within 2 km of a commune.
+POINT_TOLERANCE_M = REGION_TOLERANCE_M
+# Pre-filter box around the point, in degrees (see sql.COMMUNE_AT_POINT).
+POINT_BOX_DEG = 0.05
+
+POINT_METHOD = (
+    "geodesic distance on the WGS84 ellipsoid (PostGIS geography ST_Distance, spheroid), in metres, "
+    "from the given point to the site's point"
+)
+
+
+def encode(document: dict) -> bytes:
+    """The bytes served and exported: compact UTF-8 JSON, keys in the documented order."""
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def data_fingerprint(cursor: Cursor) -> str:
+    return cursor.execute(sql.DATA_FINGERPRINT).fetchone()["fingerprint"]
+
+
+def data_block(cursor: Cursor) -> dict:
+    # dumped through the API's schema, so dates read exactly as in every other answer
+    return DataOut().dump(present.data_block(queries.data_vintage(cursor)))
+
+
+def departements(cursor: Cursor) -> dict:
+    rows = cursor.execute(sql.DEPARTEMENTS).fetchall()
+    return {
+        "departements": [
+            {"code": row["code"], "nom": row["nom"], "communes_count": row["communes_count"]} for row in rows
+        ],
+        "data": data_block(cursor),
+    }
+
+
+def departement_communes(cursor: Cursor, code: str) -> dict:
+    """Every commune of a department in French order, each with its nearest served site."""
+    params = {"departement": code, "candidates": 1 + queries.KNN_EXTRA_CANDIDATES}
+    rows = cursor.execute(sql.DEPARTEMENT_COMMUNES, params).fetchall()
+    if not rows:
+        raise NotFound(f"no department of the region has the code {code}", code="departement_not_found")
+    return {
+        "departement": {"code": code, "nom": rows[0]["departement_nom"]},
+        "count": len(rows),
+        "communes": [_feed_entry(row, code) for row in rows],
+        "method": queries.DISTANCE_METHOD,
+        "data": data_block(cursor),
+    }
+
+
+def _feed_entry(row: dict, departement: str) -> dict:
+    mission = None
+    if row["id"] is not None:
+        mission = {
+            "id": row["id"], "name": row["name"], "city": row["city"],
+            "distance_m": round(row["distance_m"], 1), "location_precision": row["location_precision"],
+        }
+    return {
+        "code": row["code"],
+        "label": label(row["nom"], departement, row["homonym"]),
+        "codesPostaux": row["codes_postaux"],
+        "mission": mission,
+    }
+
+
+def nearest_to_point(cursor: Cursor, lon: float, lat: float, k: int) -> dict:
+    """The k nearest served sites to a point of the region; 400 for a point outside it."""
+    point = {"lon": lon, "lat": lat}
+    commune = cursor.execute(
+        sql.COMMUNE_AT_POINT, point | {"box_deg": POINT_BOX_DEG, "tolerance_m": POINT_TOLERANCE_M}
+    ).fetchone()
+    if commune is None:
+        raise BadRequest(
+            f"the point (lon {lon}, lat {lat}) is outside Hauts-de-France: it is not within "
+            f"{POINT_TOLERANCE_M / 1000:g} km of any commune of the region",
+            code="outside_region", lon=lon, lat=lat, tolerance_m=POINT_TOLERANCE_M,
+        )
+    params = point | {"k": k, "candidates": k + queries.KNN_EXTRA_CANDIDATES}
+    sites = cursor.execute(sql.NEAREST_TO_POINT, params).fetchall()
+    return {
+        "point": point,
+        "commune": {
+            "code": commune["code"], "nom": commune["nom"], "departement": commune["departement"],
+            "label": label(commune["nom"], commune["departement"], commune["homonym"]),
+            "distance_m": round(commune["distance_m"], 1),
+        },
+        "missions": [present.nearest_site(site) for site in sites],
+        "method": POINT_METHOD,
+        "data": data_block(cursor),
+    }
+
+
+def commune_outline(cursor: Cursor, code: str) -> dict | None:
+    """A GeoJSON Feature of the commune's polygon (RFC 7946: lon, lat), or None if unknown."""
+    row = cursor.execute(sql.COMMUNE_OUTLINE, {"code": code}).fetchone()
+    if row is None:
+        return None
+    return {
+        "type": "Feature",
+        "geometry": row["geometry"],
+        "properties": {
+            "code": row["code"], "nom": row["nom"], "departement": row["departement"],
+            "label": label(row["nom"], row["departement"], row["homonym"]),
+        },
+        # a foreign member (RFC 7946, 6.1), as in the coverage layers
+        "data": data_block(cursor),
+    }

@@ -1,0 +1,38 @@
+"""A small in-process cache of answers that only change when the data does.
+
+Dissolving the catchments takes most of a second; their answer depends only on the loaded
+data. Keyed by the data version (every dataset's sha256 and load time, read in the same
+transaction as the data), so a new ingestion is never answered from an old entry.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+from collections.abc import Callable, Hashable
+
+
+def data_version(vintage_rows: list[dict]) -> tuple:
+    """A key that changes with every ingestion: (name, sha256, loaded_at) of each dataset."""
+    return tuple(sorted((row["name"], row["sha256"], str(row["loaded_at"])) for row in vintage_rows))
+
+
+class AnswerCache:
+    """Least-recently-used answers, at most `size` of them; safe across a server's threads."""
+
+    def __init__(self, size: int = 8):
+        self._size = size
+        self._entries: collections.OrderedDict[Hashable, object] = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], object]):
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        value = compute()  # outside the lock: a slow computation does not block hits
+        with self._lock:
+            self._entries[key] = value
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return value

@@ -1,0 +1,113 @@
+"""Catchment polygons and the commune choropleth, as GeoJSON text.
+
+* by site: the communes whose nearest site it is, dissolved into one (multi)polygon;
+* by structure: the same, grouped by mission locale structure;
+* Voronoi: the planar Voronoi cells of the sites, drawn in Lambert-93 and clipped to the
+  region. A second, purely geometric view: it ignores where the communes' reference
+  points are, so its borders differ from the catchments' (which are the ones the
+  indicators use).
+
+The GeoJSON is assembled as text around PostGIS's own ST_AsGeoJSON output: parsing
+3,782 commune polygons only to write them out again would be wasted time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from psycopg import Cursor
+
+from geosvc.coverage import sql
+from geosvc.coverage.indicators import site_stats, structure_stats
+from geosvc.coverage.network import Coverage, Network
+from geosvc.coverage.tables import commune_record
+
+LAYERS = ("site", "structure", "voronoi")
+CHOROPLETH_PROPERTIES = (
+    "code", "nom", "departement", "epci", "population", "site_id", "site_name", "structure_id", "distance_m",
+)
+
+VORONOI_METHOD = (
+    "planar Voronoi cells of the served sites in Lambert-93 (EPSG:2154), clipped to the union of the communes; "
+    "sites at the same point share a cell"
+)
+CATCHMENT_METHOD = "communes dissolved by their nearest served site (geodesic distance from the reference point)"
+
+
+def layer(cursor: Cursor, coverage: Coverage, by: str) -> list[tuple[str, dict]]:
+    """(GeoJSON geometry text, properties) of each polygon of one catchment layer."""
+    if by == "site":
+        return site_catchments(cursor, coverage)
+    if by == "structure":
+        return structure_catchments(cursor, coverage)
+    return voronoi_cells(cursor, coverage.network)
+
+
+def site_catchments(cursor: Cursor, coverage: Coverage) -> list[tuple[str, dict]]:
+    stats = {row["id"]: row for row in site_stats(coverage)}
+    groups = [commune.site_id for commune in coverage.communes]
+    return _dissolved(cursor, coverage, groups, stats)
+
+
+def structure_catchments(cursor: Cursor, coverage: Coverage) -> list[tuple[str, dict]]:
+    stats = {row["id"]: row for row in structure_stats(coverage)}
+    sites = coverage.network.sites
+    groups = [sites[commune.site_id].structure.id for commune in coverage.communes]
+    return _dissolved(cursor, coverage, groups, stats)
+
+
+def voronoi_cells(cursor: Cursor, network: Network) -> list[tuple[str, dict]]:
+    points = [(site.id, site.lon, site.lat) for site in network.sites.values()]
+    features = []
+    for row in sql.voronoi(cursor, points):
+        site = network.sites[row["id"]]
+        properties = {
+            "id": site.id, "name": site.name, "structure_id": site.structure.id,
+            "structure_name": site.structure.name, "hypothetical": site.hypothetical,
+            "area_km2": round(row["area_km2"], 2),
+        }
+        features.append((row["geometry"], properties))
+    return features
+
+
+def commune_features(cursor: Cursor, coverage: Coverage) -> list[tuple[str, dict]]:
+    """Every commune polygon with its nearest site (the choropleth of distance by commune).
+
+    Lean properties: the 3 nearest sites and the reference point are in /coverage/communes.
+    """
+    geometries = sql.commune_geometries(cursor)
+    features = []
+    for commune in coverage.communes:
+        record = commune_record(commune, coverage)
+        properties = {key: record[key] for key in CHOROPLETH_PROPERTIES}
+        features.append((geometries[commune.code], properties))
+    return features
+
+
+def feature_collection(features: list[tuple[str, dict]], **members) -> str:
+    """A GeoJSON FeatureCollection; `members` (name, method, data, ...) are RFC 7946 foreign members."""
+    head = _dumps({"type": "FeatureCollection", **members})
+    body = ",".join(
+        f'{{"type":"Feature","geometry":{geometry},"properties":{_dumps(properties)}}}'
+        for geometry, properties in features
+    )
+    return f'{head[:-1]},"features":[{body}]}}'
+
+
+def _dissolved(cursor: Cursor, coverage: Coverage, groups: list[str], stats: dict) -> list[tuple[str, dict]]:
+    codes = [commune.code for commune in coverage.communes]
+    return [
+        (row["geometry"], stats[row["group_id"]] | {"area_km2": round(row["area_km2"], 2)})
+        for row in sql.dissolve(cursor, codes, groups)
+    ]
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+
+
+def _json_default(value):
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

@@ -1,0 +1,86 @@
+"""`geosvc coverage report --out DIR`: every coverage output as files, from one snapshot.
+
+All figures come from the same functions (and the same JSON schema) as the API, inside
+one read-only, repeatable-read transaction, so the files agree with each other and with
+what GET /coverage answers on the same data.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from psycopg import Cursor
+
+from geosvc.api.coverage_schemas import AssignmentOut, IndicatorsOut, QualityOut
+from geosvc.coverage import catchments, charts, html_map, official, quality, tables
+from geosvc.coverage.catchments import feature_collection
+from geosvc.coverage.indicators import indicators
+from geosvc.coverage.network import compute, stored_network
+from geosvc.coverage.provenance import answer_meta
+
+
+def write_report(cursor: Cursor, out_dir: Path, thresholds_km: list[float], farthest: int) -> list[Path]:
+    """Write the report's files into out_dir (created if needed); returns their paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    coverage = compute(cursor, stored_network(cursor))
+    meta = answer_meta(cursor)
+    body = IndicatorsOut().dump(indicators(coverage, thresholds_km, farthest) | meta)
+    title = body["region"]["nom"]
+    written = _tables(out_dir, coverage, body)
+    written += _json_files(cursor, out_dir, coverage, body, meta)
+    layers, communes = _geojson_files(cursor, out_dir, coverage, meta)
+    written += [out_dir / "communes.geojson"] + [out_dir / f"catchments_{name}.geojson" for name in layers]
+    thresholds = body["thresholds_km"]
+    written.append(charts.distance_distribution(coverage, thresholds, out_dir / "distance_distribution.png", title))
+    written.append(charts.cumulative_population(coverage, thresholds, out_dir / "population_by_distance.png", title))
+    written.append(_write(out_dir / "map.html", html_map.render(title, body, communes, layers)))
+    return written
+
+
+def _tables(out_dir: Path, coverage, body: dict) -> list[Path]:
+    records = [tables.commune_csv_row(tables.commune_record(c, coverage)) for c in coverage.communes]
+    return [
+        _write(out_dir / "communes.csv", tables.to_csv(records, tables.COMMUNE_COLUMNS)),
+        _write(out_dir / "areas.csv", tables.to_csv(tables.area_csv_rows(body),
+                                                    tables.area_columns(body["thresholds_km"]))),
+        _write(out_dir / "sites.csv", tables.to_csv(body["sites"], tables.SITE_COLUMNS)),
+        _write(out_dir / "structures.csv",
+               tables.to_csv(tables.structure_csv_rows(body["structures"]), tables.STRUCTURE_COLUMNS)),
+    ]
+
+
+def _json_files(cursor: Cursor, out_dir: Path, coverage, body: dict, meta: dict) -> list[Path]:
+    assignment = official.report(cursor, coverage) | {"method": meta["method"], "data": meta["data"]}
+    written = [
+        _write(out_dir / "indicators.json", _dumps(body)),
+        _write(out_dir / "quality.json", _dumps(QualityOut().dump(quality.report(cursor) | {"data": meta["data"]}))),
+        _write(out_dir / "assignment.json", _dumps(AssignmentOut().dump(assignment))),
+    ]
+    if assignment["available"]:
+        csv_text = tables.to_csv(assignment["mismatches"], tables.MISMATCH_COLUMNS)
+        written.append(_write(out_dir / "assignment_mismatches.csv", csv_text))
+    return written
+
+
+def _geojson_files(cursor: Cursor, out_dir: Path, coverage, meta: dict) -> tuple[dict[str, str], str]:
+    members = {"method": meta["method"], "data": meta["data"]}
+    communes = feature_collection(catchments.commune_features(cursor, coverage), name="communes", **members)
+    _write(out_dir / "communes.geojson", communes)
+    layers = {}
+    for by in catchments.LAYERS:
+        layer_method = catchments.VORONOI_METHOD if by == "voronoi" else catchments.CATCHMENT_METHOD
+        layers[by] = feature_collection(
+            catchments.layer(cursor, coverage, by), name=f"catchments by {by}", layer_method=layer_method, **members
+        )
+        _write(out_dir / f"catchments_{by}.geojson", layers[by])
+    return layers, communes
+
+
+def _dumps(value: dict) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=1) + "\n"
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8", newline="")
+    return path

@@ -1,0 +1,223 @@
+"""What-if scenarios: add, close or move sites, and compare with the current network.
+
+Nothing is written: the scenario's network is the stored one minus some ids plus some
+points, passed to the same coverage statement (geosvc/coverage/network.py). A scenario
+is checked against the stored data first: every id must be a served site, used once;
+every new point must lie inside a commune of the region.
+"""
+
+from __future__ import annotations
+
+from psycopg import Cursor
+
+from geosvc.coverage import sql
+from geosvc.coverage.indicators import indicators
+from geosvc.coverage.network import Coverage, Network, compute, stored_network, with_sites
+from geosvc.errors import BadRequest
+
+MAX_CHANGES = 20
+NEW_ID_PREFIX = "new-"
+AREA_METRICS = ("weighted_mean_distance_m", "weighted_median_distance_m", "mean_distance_m", "max_distance_m")
+SERVED_METRICS = ("communes", "population", "mean_distance_m", "weighted_mean_distance_m", "max_distance_m")
+THRESHOLD_METRICS = ("communes", "communes_share", "population", "population_share")
+# A commune "changed" when its nearest site or its distance (to the decimetre) changed.
+CHANGE_TOLERANCE_M = 0.05
+
+
+def run(cursor: Cursor, changes: dict, thresholds_km: list[float], farthest: int) -> dict:
+    """The scenario's indicators, the deltas against the current network, the communes that changed.
+
+    `changes` is {"add": [{name, lon, lat}], "close": [id], "move": [{id, lon, lat}]}, already
+    validated for shape (geosvc/api/coverage_schemas.py ScenarioIn).
+    """
+    network = stored_network(cursor)
+    removed, placed, described = resolve(cursor, network, changes)
+    current = compute(cursor, network)
+    scenario = compute(cursor, with_sites(network, removed, placed))
+    before = indicators(current, thresholds_km, farthest)
+    after = indicators(scenario, thresholds_km, farthest)
+    return {
+        "changes": described,
+        "thresholds_km": after["thresholds_km"],
+        "scenario": after,
+        "deltas": deltas(before, after, moved=[move["id"] for move in changes["move"]]),
+        "communes_changed": communes_changed(current, scenario),
+    }
+
+
+def resolve(cursor: Cursor, network: Network, changes: dict) -> tuple[list[str], list[dict], dict]:
+    """(ids removed, sites placed, a description of the changes); BadRequest on any bad change."""
+    _check_ids_used_once(changes)
+    _check_sites_served(cursor, network, changes)
+    removed = list(changes["close"]) + [move["id"] for move in changes["move"]]
+    if len(changes["close"]) >= len(network.sites) and not changes["add"]:
+        raise BadRequest("a scenario must leave at least one site open", code="empty_network")
+    added = _added_sites(cursor, network, changes["add"])
+    moved = _moved_sites(cursor, network, changes["move"])
+    described = {
+        "added": added,
+        "closed": [{"id": site_id, "name": network.sites[site_id].name} for site_id in changes["close"]],
+        "moved": moved,
+    }
+    return removed, added + moved, described
+
+
+def deltas(before: dict, after: dict, moved: list[str] = ()) -> dict:
+    return {
+        "region": area_delta(before["region"], after["region"]),
+        "departements": [area_delta(b, a) for b, a in _paired(before["departements"], after["departements"])],
+        # only the EPCI, sites and structures that changed: the rest are all zeros
+        "epci": [d for d in (area_delta(b, a) for b, a in _paired(before["epci"], after["epci"])) if _moved(d)],
+        "sites": _served_deltas(before["sites"], after["sites"], moved),
+        "structures": _served_deltas(before["structures"], after["structures"], ()),
+    }
+
+
+def area_delta(before: dict, after: dict) -> dict:
+    out = {key: after[key] for key in ("level", "code", "nom")}
+    out.update({metric: change(before[metric], after[metric]) for metric in AREA_METRICS})
+    out["beyond"] = [
+        {"km": b["km"], **{metric: change(b[metric], a[metric]) for metric in THRESHOLD_METRICS}}
+        for b, a in zip(before["beyond"], after["beyond"], strict=True)
+    ]
+    return out
+
+
+def change(before, after) -> dict:
+    """{current, scenario, delta}; the delta of the rounded figures, so it adds up as displayed."""
+    delta = None
+    if before is not None and after is not None:
+        delta = round(after - before, 6) if isinstance(after, float) else after - before
+    return {"current": before, "scenario": after, "delta": delta}
+
+
+def communes_changed(current: Coverage, scenario: Coverage) -> list[dict]:
+    out = []
+    for before, after in zip(current.communes, scenario.communes, strict=True):
+        if before.site_id == after.site_id and abs(after.distance_m - before.distance_m) < CHANGE_TOLERANCE_M:
+            continue
+        out.append({
+            "code": after.code,
+            "nom": after.nom,
+            "departement": after.departement,
+            "population": after.population,
+            "current": _nearest(before.site_id, before.distance_m, current.network),
+            "scenario": _nearest(after.site_id, after.distance_m, scenario.network),
+            "delta_m": round(after.distance_m - before.distance_m, 1),
+        })
+    return sorted(out, key=lambda c: (-abs(c["delta_m"]), c["code"]))
+
+
+def _check_ids_used_once(changes: dict) -> None:
+    seen: dict[str, str] = {}
+    fields = [(f"close[{i}]", site_id) for i, site_id in enumerate(changes["close"])]
+    fields += [(f"move[{i}]", move["id"]) for i, move in enumerate(changes["move"])]
+    for field, site_id in fields:
+        if site_id in seen:
+            raise BadRequest(
+                f"{field}: site {site_id!r} is already changed by {seen[site_id]}",
+                code="conflicting_changes", field=field, id=site_id,
+            )
+        seen[site_id] = field
+
+
+def _check_sites_served(cursor: Cursor, network: Network, changes: dict) -> None:
+    fields = [(f"close[{i}]", site_id) for i, site_id in enumerate(changes["close"])]
+    fields += [(f"move[{i}]", move["id"]) for i, move in enumerate(changes["move"])]
+    unknown = [(field, site_id) for field, site_id in fields if site_id not in network.sites]
+    if not unknown:
+        return
+    stored = sql.site_status(cursor, [site_id for _, site_id in unknown])
+    field, site_id = unknown[0]
+    if site_id in stored:
+        raise BadRequest(
+            f"{field}: mission site {site_id!r} is not served ({stored[site_id]['status_reason']})",
+            code="mission_not_served", field=field, id=site_id,
+        )
+    raise BadRequest(
+        f"{field}: no mission site has the id {site_id!r}", code="unknown_mission", field=field, id=site_id
+    )
+
+
+def _added_sites(cursor: Cursor, network: Network, additions: list[dict]) -> list[dict]:
+    ids = _new_ids(network, len(additions))
+    out = []
+    for i, (site_id, addition) in enumerate(zip(ids, additions, strict=True)):
+        commune = _commune_at(cursor, f"add[{i}]", addition["lon"], addition["lat"])
+        out.append({
+            "id": site_id, "name": addition["name"], "lon": addition["lon"], "lat": addition["lat"],
+            "insee": commune["code"], "commune": commune["nom"],
+        })
+    return out
+
+
+def _moved_sites(cursor: Cursor, network: Network, moves: list[dict]) -> list[dict]:
+    out = []
+    for i, move in enumerate(moves):
+        site = network.sites[move["id"]]
+        commune = _commune_at(cursor, f"move[{i}]", move["lon"], move["lat"])
+        out.append({
+            "id": site.id, "name": site.name, "kind": site.kind, "lon": move["lon"], "lat": move["lat"],
+            "insee": commune["code"], "commune": commune["nom"],
+            "previous": {"lon": round(site.lon, 7), "lat": round(site.lat, 7)},
+        })
+    return out
+
+
+def _commune_at(cursor: Cursor, field: str, lon: float, lat: float) -> dict:
+    commune = sql.commune_at(cursor, lon, lat)
+    if commune is None:
+        raise BadRequest(
+            f"{field}: ({lon}, {lat}) is not inside a commune of the region (lon, lat in WGS84 degrees)",
+            code="outside_region", field=field, lon=lon, lat=lat,
+        )
+    return commune
+
+
+def _new_ids(network: Network, count: int) -> list[str]:
+    ids, number = [], 1
+    while len(ids) < count:
+        candidate = f"{NEW_ID_PREFIX}{number}"
+        if candidate not in network.sites:
+            ids.append(candidate)
+        number += 1
+    return ids
+
+
+def _nearest(site_id: str, distance_m: float, network: Network) -> dict:
+    return {"site_id": site_id, "site_name": network.sites[site_id].name, "distance_m": round(distance_m, 1)}
+
+
+def _paired(before: list[dict], after: list[dict]):
+    # the same communes in both networks, so the same areas in the same order
+    return zip(before, after, strict=True)
+
+
+def _served_deltas(before: list[dict], after: list[dict], moved) -> list[dict]:
+    old = {row["id"]: row for row in before}
+    new = {row["id"]: row for row in after}
+    out = []
+    for key in sorted(old.keys() | new.keys()):
+        b, a = old.get(key), new.get(key)
+        status = "added" if b is None else "closed" if a is None else "moved" if key in moved else "kept"
+        b, a = b or _nothing_served(), a or _nothing_served()
+        row = {"id": key, "name": (new.get(key) or old[key])["name"], "status": status}
+        row.update({metric: change(b[metric], a[metric]) for metric in SERVED_METRICS})
+        if status != "kept" or _moved(row):
+            out.append(row)
+    return out
+
+
+def _nothing_served() -> dict:
+    return {"communes": 0, "population": 0, "mean_distance_m": None,
+            "weighted_mean_distance_m": None, "max_distance_m": None}
+
+
+def _moved(delta_row: dict) -> bool:
+    """Did any figure of a delta row change?"""
+    for value in delta_row.values():
+        if isinstance(value, dict) and "delta" in value and value["current"] != value["scenario"]:
+            return True
+        if isinstance(value, list) and any(_moved(item) for item in value):
+            return True
+    return False

@@ -1,0 +1,113 @@
+"""Catchment polygons and Voronoi cells (GeoJSON), on the real data and the SYNTHETIC grid."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import shapely
+from shapely.geometry import Point, shape
+
+
+def collection(client, by: str) -> dict:
+    response = client.get(f"/coverage/catchments?by={by}")
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert response.mimetype == "application/geo+json"
+    return json.loads(response.get_data(as_text=True))
+
+
+@pytest.fixture(scope="module")
+def region_area_km2(api_url):
+    from sqlalchemy import text
+
+    from geosvc.db import make_engine
+
+    engine = make_engine(api_url)
+    with engine.connect() as connection:
+        area = connection.execute(text("SELECT sum(ST_Area(geom::geography)) / 1e6 FROM communes")).scalar()
+    engine.dispose()
+    return area
+
+
+@pytest.fixture(scope="module")
+def communes(app):
+    return app.test_client().get("/coverage/communes").get_json()["communes"]
+
+
+def test_site_catchments_tile_the_region(client, communes, region_area_km2):
+    layer = collection(client, "site")
+    assert layer["name"] == "catchments by site"
+    assert "COG 2026" in layer["data"]["communes"]["vintage"] and "geodesic" in layer["method"]
+    features = layer["features"]
+    served = {c["site_id"] for c in communes}
+    assert {f["properties"]["id"] for f in features} == served
+    assert sum(f["properties"]["communes"] for f in features) == 3782
+    assert sum(f["properties"]["area_km2"] for f in features) == pytest.approx(region_area_km2, rel=1e-3)
+    polygons = {f["properties"]["id"]: shape(f["geometry"]) for f in features}
+    for polygon in polygons.values():
+        shapely.prepare(polygon)
+    for commune in communes:
+        point = Point(commune["point"]["lon"], commune["point"]["lat"])
+        assert polygons[commune["site_id"]].contains(point), commune["code"]
+
+
+def test_structure_catchments(client):
+    features = collection(client, "structure")["features"]
+    by_id = {f["properties"]["id"]: f["properties"] for f in features}
+    assert len(by_id) == 46
+    assert len(by_id["valenciennois"]["sites"]) == 6
+    assert sum(p["communes"] for p in by_id.values()) == 3782
+
+
+def test_voronoi_cells_hold_their_site_and_tile_the_region(client, region_area_km2):
+    layer = collection(client, "voronoi")
+    assert "Lambert-93" in layer["layer_method"]
+    features = layer["features"]
+    sites = {s["id"]: s for s in client.get("/coverage").get_json()["sites"]}
+    assert {f["properties"]["id"] for f in features} == set(sites)
+    for feature in features:
+        site = sites[feature["properties"]["id"]]
+        assert shape(feature["geometry"]).contains(Point(site["lon"], site["lat"])), site["id"]
+    assert sum(f["properties"]["area_km2"] for f in features) == pytest.approx(region_area_km2, rel=2e-3)
+
+
+def test_unknown_layer_is_400(client):
+    response = client.get("/coverage/catchments?by=commune")
+    assert response.status_code == 400
+    assert response.get_json()["code"] == "invalid_parameter"
+
+
+def test_synthetic_catchments_by_hand(synthetic_client):
+    site = {f["properties"]["id"]: f for f in collection(synthetic_client, "site")["features"]}
+    # syn-a: Alpha + Bravo (2.0 to 2.2); syn-b: Charlie to Foxtrot (2.2 to 2.6)
+    assert shape(site["syn-a"]["geometry"]).bounds == pytest.approx((2.0, 50.0, 2.2, 50.1))
+    assert shape(site["syn-b"]["geometry"]).bounds == pytest.approx((2.2, 50.0, 2.6, 50.1))
+    assert (site["syn-a"]["properties"]["communes"], site["syn-b"]["properties"]["communes"]) == (2, 4)
+    cells = {f["properties"]["id"]: shape(f["geometry"]) for f in collection(synthetic_client, "voronoi")["features"]}
+    # the bisector of 2.05 and 2.35 is near 2.2 (planar in Lambert-93, so not exactly)
+    assert cells["syn-a"].bounds[2] == pytest.approx(2.2, abs=0.005)
+    assert cells["syn-b"].bounds[0] == pytest.approx(2.2, abs=0.005)
+    assert cells["syn-a"].union(cells["syn-b"]).area == pytest.approx(0.6 * 0.1, rel=1e-3)
+
+
+def test_a_lone_site_gets_the_whole_region(tmp_path, empty_db):
+    import shutil
+
+    import psycopg
+    from psycopg.rows import dict_row
+
+    from geosvc.coverage.catchments import voronoi_cells
+    from geosvc.coverage.network import stored_network
+    from geosvc.db import libpq_url
+    from tests.conftest import SYNTHETIC_DIR, ingest_into
+
+    data = tmp_path / "grid"
+    shutil.copytree(SYNTHETIC_DIR, data)
+    (data / "mission_communes.csv").unlink()
+    lines = (data / "missions.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    (data / "missions.csv").write_text("".join(line for line in lines if not line.startswith("syn-b,")))
+    ingest_into(empty_db, data)
+    with psycopg.connect(libpq_url(empty_db)) as connection, connection.cursor(row_factory=dict_row) as cursor:
+        [(geometry, properties)] = voronoi_cells(cursor, stored_network(cursor))
+    assert properties["id"] == "syn-a"
+    assert shape(json.loads(geometry)).bounds == pytest.approx((2.0, 50.0, 2.6, 50.1))
