@@ -40,6 +40,10 @@ class Settings:
     # A site further than this from the commune it says it is in is not served.
     max_site_offset_km: float = 5.0
     log_level: str = "INFO"
+    # Per client and per process, on scenarios, catchments and whole-coverage tables.
+    expensive_rate_limit: str = "30 per minute"
+    # Where rate-limit counters live: memory:// (per process), or redis://... when shared.
+    rate_limit_storage: str = "memory://"
     # Origins (comma-separated, e.g. "https://campagne.example.fr") whose pages may call the
     # API from the browser (CORS); empty: none. Parsed by geosvc/campaign/cors.py.
     cors_origins: str = ""

@@ -6,6 +6,10 @@ no inline script, no CDN. Pages must load their JavaScript from files the app se
 
 from __future__ import annotations
 
+from flask import request
+
+from geosvc.errors import BadRequest
+
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
     "script-src 'self'",
@@ -33,6 +37,12 @@ MAX_BODY_BYTES = 64 * 1024
 
 def init_app(app) -> None:
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+
+    @app.before_request
+    def reject_nul_bytes():
+        # PostgreSQL text cannot hold NUL: refuse it here, once, with a clear 400.
+        if "\x00" in request.path or any("\x00" in value for value in request.args.values()):
+            raise BadRequest("the request contains a NUL character", code="invalid_character")
 
     @app.after_request
     def add_security_headers(response):

@@ -7,7 +7,7 @@ import logging
 
 from apiflask import APIFlask
 
-from geosvc import __version__, errors, httpcache, security
+from geosvc import __version__, errors, httpcache, ratelimit, security
 from geosvc.api import assets, bench, campaign, communes, coverage, docs, health, missions, search
 from geosvc.api.context import EXTENSION
 from geosvc.api.schemas import ErrorOut
@@ -31,6 +31,7 @@ def build_app(settings: Settings | None = None) -> APIFlask:
     app.config["GEOSVC_SETTINGS"] = settings
     errors.init_app(app)
     security.init_app(app)
+    ratelimit.init_app(app)
     httpcache.init_app(app)  # compression; ETags and 304s are per view
     cors.init_app(app, settings)  # before the pool: a bad GEOSVC_CORS_ORIGINS fails fast
     database = ReadDatabase(settings)

@@ -111,3 +111,29 @@ def test_docs_page_has_no_inline_script(client):
 
 def test_the_app_never_runs_in_debug_mode(app):
     assert not app.debug
+
+
+def test_expensive_endpoint_is_rate_limited_with_retry_after(api_url):
+    app = create_app(settings_for(api_url, expensive_rate_limit="2 per minute"))
+    try:
+        client = app.test_client()
+        statuses = [client.get("/coverage?farthest=1").status_code for _ in range(3)]
+        assert statuses == [200, 200, 429]
+        response = client.get("/coverage?farthest=1")
+        assert_error_shape(response, 429, "too_many_requests")
+        assert int(response.headers["Retry-After"]) > 0
+        assert client.get("/communes/62765").status_code == 200  # cheap endpoints are not limited
+    finally:
+        app.extensions["geosvc.read_db"].close()
+
+
+def test_oversized_body_is_413(client):
+    response = client.post("/coverage/scenarios", data=b"x" * (65 * 1024), content_type="application/json")
+    assert_error_shape(response, 413, "payload_too_large")
+
+
+@pytest.mark.parametrize("url", ["/missions/a%00b", "/communes?q=lil%00le", "/communes/62765/nearest?k=%00"])
+def test_nul_bytes_are_a_400_not_a_500(client, url):
+    response = client.get(url)
+    assert response.status_code == 400
+    assert response.get_json()["code"] in {"invalid_character", "invalid_parameter", "invalid_query"}

@@ -31,6 +31,7 @@ from geosvc.coverage.cache import AnswerCache, data_version
 from geosvc.coverage.indicators import indicators
 from geosvc.coverage.network import compute, stored_network
 from geosvc.coverage.provenance import answer_meta
+from geosvc.ratelimit import expensive
 
 bp = APIBlueprint("coverage", __name__, tag="Coverage")
 page_bp = Blueprint("analyse", __name__)
@@ -44,7 +45,7 @@ GEOJSON_CONTENT = {GEOJSON: {"schema": {
     "description": "GeoJSON FeatureCollection; foreign members name, method and data (source and vintage)",
     "properties": {"type": {"type": "string", "enum": ["FeatureCollection"]}, "features": {"type": "array"}},
 }}}
-ERRORS = {400: "Invalid parameter", 503: "Database unavailable, or no data loaded"}
+ERRORS = {400: "Invalid parameter", 429: "Rate limit exceeded", 503: "Database unavailable, or no data loaded"}
 
 
 @bp.get("/coverage")
@@ -55,6 +56,7 @@ ERRORS = {400: "Invalid parameter", 503: "Database unavailable, or no data loade
     responses={200: {"description": "JSON, or CSV with format=csv (table=areas, sites or structures)",
                      "content": CSV_CONTENT}, **ERRORS},
 )
+@expensive
 def get_coverage(query_data: dict):
     with read_db().cursor() as cursor:
         coverage = compute(cursor, stored_network(cursor))
@@ -73,6 +75,7 @@ def get_coverage(query_data: dict):
     responses={200: {"description": "JSON; CSV with format=csv; GeoJSON polygons with format=geojson",
                      "content": CSV_CONTENT | GEOJSON_CONTENT}, **ERRORS},
 )
+@expensive
 def get_communes(query_data: dict):
     with read_db().cursor() as cursor:
         coverage = compute(cursor, stored_network(cursor))
@@ -95,6 +98,7 @@ def get_communes(query_data: dict):
     summary="Catchment polygons (by nearest site or structure) or Voronoi cells, as GeoJSON",
     responses={200: {"description": "a GeoJSON FeatureCollection", "content": GEOJSON_CONTENT}, **ERRORS},
 )
+@expensive
 def get_catchments(query_data: dict):
     by = query_data["by"]
     with read_db().cursor() as cursor:
@@ -145,8 +149,9 @@ def get_assignment(query_data: dict):
     summary="What-if: add, close or move sites; the same indicators plus deltas against the current network",
     description="Nothing is stored: the hypothetical network exists only for this request. "
     "Ids must be served sites, each used once; points must lie inside a commune of the region.",
-    responses=[400, 413, 503],  # 413: bodies over 64 KiB (geosvc/security.py)
+    responses=[400, 413, 429, 503],  # 413: bodies over 64 KiB (geosvc/security.py)
 )
+@expensive
 def post_scenario(json_data: dict):
     with read_db().cursor() as cursor:
         result = scenarios.run(cursor, json_data, json_data["thresholds_km"], json_data["farthest"])
