@@ -40,6 +40,9 @@ class Settings:
     # A site further than this from the commune it says it is in is not served.
     max_site_offset_km: float = 5.0
     log_level: str = "INFO"
+    # How often a worker checks for a new ingestion before serving its in-memory answers
+    # (search index, nearest-site table): an ingestion shows within this many seconds.
+    refresh_interval_s: float = 5.0
     # Per client and per process, on scenarios, catchments and whole-coverage tables.
     expensive_rate_limit: str = "30 per minute"
     # Where rate-limit counters live: memory:// (per process), or redis://... when shared.

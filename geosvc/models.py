@@ -18,6 +18,7 @@ from sqlalchemy import (
     CheckConstraint,
     Computed,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -31,6 +32,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 SITE_SERVED = "served"
 SITE_SUPERSEDED = "superseded"  # a newer row (superseded_by) replaces its address
 SITE_REJECTED = "rejected"  # kept for the record, but its point failed a check
+
+# The most sites a nearest-site answer may list (the API's k is 1..NEAREST_MAX).
+NEAREST_MAX = 20
 
 PRECISION_ADDRESS = "address"  # coordinates of the street address
 PRECISION_COMMUNE = "commune"  # no coordinates: placed at the commune's reference point
@@ -88,6 +92,22 @@ class Commune(Base):
         Index("communes_codes_postaux_gin", "codes_postaux", postgresql_using="gin"),
         Index("communes_departement", "departement"),
     )
+
+
+class CommuneNearest(Base):
+    """Each commune's nearest served sites, computed at ingestion (geosvc/ingest/load.py).
+
+    The answer to "nearest to this commune" only changes when an ingestion does, so it is
+    computed once, set-based, for every commune and up to NEAREST_MAX sites; the service
+    holds the table in memory (geosvc/nearest.py) and answers without a query.
+    """
+
+    __tablename__ = "commune_nearest"
+
+    code: Mapped[str] = mapped_column(ForeignKey("communes.code"), primary_key=True)
+    # ascending geodesic distance (metres, WGS84 spheroid), ties by site id
+    site_ids: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    distances_m: Mapped[list[float]] = mapped_column(ARRAY(Float))
 
 
 class FormerCommune(Base):

@@ -42,19 +42,9 @@ FIND_FORMER_COMMUNE = """
     ORDER BY f.nom NULLS LAST
 """
 
-NEAREST_SITES = f"""
-    SELECT candidate.*, ST_Distance(candidate.geog, c.point) AS distance_m
-    FROM communes c
-    CROSS JOIN LATERAL (
-        SELECT {SITE_COLUMNS}, s.geog
-        FROM mission_sites s
-        WHERE s.status = '{SITE_SERVED}'
-        ORDER BY s.geog <-> c.point
-        LIMIT %(candidates)s
-    ) AS candidate
-    WHERE c.code = %(code)s
-    ORDER BY distance_m, candidate.id
-    LIMIT %(k)s
+NEAREST_TABLE = f"""
+    SELECT {COMMUNE_COLUMNS}, n.site_ids, n.distances_m
+    FROM commune_nearest n JOIN communes c ON c.code = n.code
 """
 
 # Commune search runs in memory (geosvc/search.py); these statements only build its
@@ -67,7 +57,7 @@ SEARCH_INDEX_FORMER = """
 
 # Every ingestion rewrites `datasets` (new loaded_at, sha256 per file) in the same
 # transaction as the data: a few rows, so comparing them is a cheap change test.
-SEARCH_INDEX_FINGERPRINT = """
+DATA_FINGERPRINT = """
     SELECT coalesce(string_agg(d.name || ' ' || d.sha256 || ' ' || d.loaded_at::text, ', ' ORDER BY d.name), '')
            AS fingerprint
     FROM datasets d
@@ -107,9 +97,8 @@ def find_former_commune(cursor: Cursor, code: str) -> dict | None:
     return cursor.execute(FIND_FORMER_COMMUNE, {"code": code}).fetchone()
 
 
-def nearest_sites(cursor: Cursor, code: str, k: int) -> list[dict]:
-    params = {"code": code, "k": k, "candidates": k + KNN_EXTRA_CANDIDATES}
-    return cursor.execute(NEAREST_SITES, params).fetchall()
+def nearest_table(cursor: Cursor) -> list[dict]:
+    return cursor.execute(NEAREST_TABLE).fetchall()
 
 
 def search_index_communes(cursor: Cursor) -> list[dict]:
@@ -120,8 +109,9 @@ def search_index_former(cursor: Cursor) -> list[dict]:
     return cursor.execute(SEARCH_INDEX_FORMER).fetchall()
 
 
-def search_index_fingerprint(cursor: Cursor) -> str:
-    return cursor.execute(SEARCH_INDEX_FINGERPRINT).fetchone()["fingerprint"]
+def data_fingerprint(cursor: Cursor) -> str:
+    """Changes with every ingestion: name, sha256 and load time of each dataset."""
+    return cursor.execute(DATA_FINGERPRINT).fetchone()["fingerprint"]
 
 
 def list_served_sites(cursor: Cursor) -> list[dict]:

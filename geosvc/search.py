@@ -1,6 +1,6 @@
 """Commune search: query checking, the in-memory index, and ranking.
 
-Pure: no database, no Flask. geosvc/searchstore.py builds an `Index` from the
+Pure: no database, no Flask. geosvc/api/search.py builds an `Index` (held by geosvc/snapshot.py) from the
 database and keeps it fresh; the views in geosvc/api/search.py present its hits.
 
 Why in memory: 3,782 communes and 193 former names fit in a few megabytes, and the
@@ -264,8 +264,7 @@ def _word_ends(spaced: str) -> frozenset[int]:
 class Index:
     """Every current and former name of the region's communes, ready to search."""
 
-    def __init__(self, communes: list[dict], former: list[dict], *, version: str = "", data: list[dict] | None = None):
-        self.version = version  # the datasets fingerprint the index was built from
+    def __init__(self, communes: list[dict], former: list[dict], *, data: list[dict] | None = None):
         self.data = data or []  # the `datasets` rows of what is indexed: the answers' `data` block
         self.communes = _communes(communes)
         by_code = {commune.code: commune for commune in self.communes}

@@ -320,7 +320,7 @@ def test_readers_see_old_or_new_data_never_a_mix(fresh_db, data_copy):
 def test_a_new_ingestion_is_served_without_restarting_the_service(fresh_db, data_copy):
     from geosvc import create_app
 
-    app = create_app(settings_for(fresh_db))
+    app = create_app(settings_for(fresh_db, refresh_interval_s=0.001))
     try:
         client = app.test_client()
         assert client.get("/communes/02168/nearest?k=1").get_json()["missions"][0]["id"] == (

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from apiflask import APIBlueprint
+from flask import current_app
 
 from geosvc import queries
 from geosvc.api import present
-from geosvc.api.context import read_db
+from geosvc.api.context import EXTENSION, read_db
 from geosvc.api.schemas import CommuneAnswer, NearestAnswer, NearestQuery
 from geosvc.errors import BadRequest, NotFound
 from geosvc.ingest.communes import COMMUNE_CODE
+from geosvc.nearest import NearestTable, build_nearest_table
+from geosvc.snapshot import RefreshingStore
 
 bp = APIBlueprint("communes", __name__, tag="Communes")
+
+NEAREST_STORE = "geosvc.nearest_store"
 
 @bp.get("/communes/<code>")
 @bp.output(CommuneAnswer)
@@ -29,15 +34,26 @@ def get_commune(code: str):
 @bp.doc(summary="The k nearest served mission sites to a commune", responses=[400, 404, 503])
 def nearest(code: str, query_data: dict):
     code = _checked_code(code)
-    with read_db().cursor() as cursor:
-        row = queries.get_commune(cursor, code) or _unknown_commune(cursor, code)
-        sites = queries.nearest_sites(cursor, code, query_data["k"])
-        return {
-            "commune": present.commune(row),
-            "missions": [present.nearest_site(site) for site in sites],
-            "method": queries.DISTANCE_METHOD,
-            "data": present.data_block(queries.data_vintage(cursor)),
-        }
+    body = nearest_store().get().answer(code, query_data["k"])
+    if body is None:
+        with read_db().cursor() as cursor:
+            _unknown_commune(cursor, code)
+    # encoded here, not dumped through the schema: this is the hottest path, and
+    # NearestTable already holds the documented shape (tests check it against the schema)
+    return current_app.json.response(body)
+
+
+@bp.record_once
+def _create_store(state) -> None:
+    # one table per app, hence per gunicorn worker (the app is built after the fork)
+    state.app.extensions[NEAREST_STORE] = RefreshingStore(
+        state.app.extensions[EXTENSION], build_nearest_table, "nearest-site table",
+        state.app.config["GEOSVC_SETTINGS"].refresh_interval_s,
+    )
+
+
+def nearest_store() -> RefreshingStore[NearestTable]:
+    return current_app.extensions[NEAREST_STORE]
 
 
 def _checked_code(code: str) -> str:

@@ -1,0 +1,40 @@
+"""Nearest served sites of every commune, held in memory by each worker.
+
+Built from the commune_nearest table (computed set-based at ingestion, see
+geosvc/ingest/load.py) in one query; an answer is then a dictionary lookup and a
+slice, with no database round trip. Held by a RefreshingStore (geosvc/snapshot.py),
+so a new ingestion reaches every worker within its refresh interval.
+"""
+
+from __future__ import annotations
+
+from psycopg import Cursor
+
+from geosvc import queries
+from geosvc.api import present
+from geosvc.api.schemas import DataOut
+
+
+class NearestTable:
+    def __init__(self, rows: list[dict], sites: list[dict], data: dict):
+        self._sites = {site["id"]: present.site(site) for site in sites}
+        self._communes = {row["code"]: present.commune(row) for row in rows}
+        self._nearest = {row["code"]: list(zip(row["site_ids"], row["distances_m"], strict=True)) for row in rows}
+        self.data = data
+
+    def answer(self, code: str, k: int) -> dict | None:
+        """The body of GET /communes/{code}/nearest?k=, or None for an unknown code."""
+        commune = self._communes.get(code)
+        if commune is None:
+            return None
+        missions = [
+            self._sites[site_id] | {"distance_m": round(distance_m, 1)}
+            for site_id, distance_m in self._nearest[code][:k]
+        ]
+        return {"commune": commune, "missions": missions, "method": queries.DISTANCE_METHOD, "data": self.data}
+
+
+def build_nearest_table(cursor: Cursor) -> NearestTable:
+    # the data block goes through the API's schema, so dates read as in every other answer
+    data = DataOut().dump(present.data_block(queries.data_vintage(cursor)))
+    return NearestTable(queries.nearest_table(cursor), queries.list_served_sites(cursor), data)
