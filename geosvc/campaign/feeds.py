@@ -35,10 +35,6 @@ def encode(document: dict) -> bytes:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
-def data_fingerprint(cursor: Cursor) -> str:
-    return cursor.execute(sql.DATA_FINGERPRINT).fetchone()["fingerprint"]
-
-
 def data_block(cursor: Cursor) -> dict:
     # dumped through the API's schema, so dates read exactly as in every other answer
     return DataOut().dump(present.data_block(queries.data_vintage(cursor)))

@@ -1,6 +1,6 @@
 """Every SQL statement of the campaign feeds, as a named constant. Bind parameters only.
 
-Nearest sites follow geosvc/queries.py (NEAREST_SITES): the KNN operator `<->` on geography
+Nearest sites follow geosvc/ingest/load.py (NEAREST_TABLE): the KNN operator `<->` on geography
 orders by *sphere* distance and only picks a few candidates through the GiST index; they are
 then ranked by `ST_Distance` on the WGS84 spheroid (geodesic metres), or near-ties could
 come out swapped.
@@ -34,12 +34,6 @@ FRENCH_ORDER = 'COLLATE "fr-x-icu"'
 
 # Every ingestion rewrites `datasets` (sha256 and loaded_at per file) in the same
 # transaction as the data: comparing these few rows tells whether any answer may differ.
-DATA_FINGERPRINT = """
-    SELECT coalesce(string_agg(d.name || ':' || d.sha256 || ':' || d.loaded_at::text, ',' ORDER BY d.name), '')
-           AS fingerprint
-    FROM datasets d
-"""
-
 DEPARTEMENTS = """
     SELECT d.code, d.nom, count(c.code)::int AS communes_count
     FROM departements d LEFT JOIN communes c ON c.departement = d.code

@@ -17,6 +17,7 @@ from collections.abc import Callable, Hashable
 
 from psycopg import Cursor
 
+from geosvc import queries
 from geosvc.campaign import feeds
 from geosvc.httpcache import Representation
 
@@ -29,7 +30,7 @@ class FeedStore:
         self._lock = threading.Lock()
 
     def get(self, cursor: Cursor, key: Hashable, build: Callable[[Cursor], dict]) -> Representation:
-        fingerprint = feeds.data_fingerprint(cursor)
+        fingerprint = queries.data_fingerprint(cursor)
         with self._lock:
             if fingerprint != self._fingerprint:
                 self._fingerprint, self._entries = fingerprint, {}

@@ -7,7 +7,7 @@ so every statement runs on the service's read-only connections.
 Distances: `ST_Distance(geography, geography)` is geodesic on the WGS84 spheroid, in
 metres. The KNN operator `<->` orders by *sphere* distance, so it only fetches
 candidates (a few more than needed), which are then ranked by the spheroid distance
-(see geosvc/queries.py NEAREST_SITES for the single-commune version of the pattern).
+(geosvc/ingest/load.py NEAREST_TABLE uses the same pattern).
 """
 
 from __future__ import annotations
