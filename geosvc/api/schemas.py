@@ -18,15 +18,6 @@ class NearestQuery(Schema):
     k = Integer(load_default=3, validate=Range(1, MAX_K), metadata={"description": "number of sites"})
 
 
-class SearchQuery(Schema):
-    q = String(
-        required=True, validate=Length(1, MAX_QUERY_CHARS),
-        metadata={"description": "a commune name (case and accents ignored) or a 5-digit postcode"},
-    )
-    departement = String(validate=Regexp(DEPARTEMENT_PATTERN), metadata={"description": "e.g. 59"})
-    limit = Integer(load_default=20, validate=Range(1, MAX_LIMIT))
-
-
 # --- responses ------------------------------------------------------------------------
 
 class PointOut(Schema):
@@ -90,11 +81,6 @@ class NearestAnswer(Schema):
     commune = Nested(CommuneOut, required=True)
     missions = List(Nested(NearestMissionOut), required=True)
     method = String(required=True)
-    data = Nested(DataOut, required=True)
-
-
-class CommuneList(Schema):
-    communes = List(Nested(CommuneOut), required=True)
     data = Nested(DataOut, required=True)
 
 
