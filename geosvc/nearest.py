@@ -8,11 +8,17 @@ so a new ingestion reaches every worker within its refresh interval.
 
 from __future__ import annotations
 
+import functools
+import json
+
 from psycopg import Cursor
 
 from geosvc import queries
 from geosvc.api import present
 from geosvc.api.schemas import DataOut
+
+# At most this many encoded answers per worker (about 2 KB each).
+ENCODED_ANSWERS = 8192
 
 
 class NearestTable:
@@ -21,6 +27,12 @@ class NearestTable:
         self._communes = {row["code"]: present.commune(row) for row in rows}
         self._nearest = {row["code"]: list(zip(row["site_ids"], row["distances_m"], strict=True)) for row in rows}
         self.data = data
+        # the encoded answers most asked for, so a repeated question costs a lookup
+        self.encoded = functools.lru_cache(maxsize=ENCODED_ANSWERS)(self._encode)
+
+    def _encode(self, code: str, k: int) -> bytes | None:
+        body = self.answer(code, k)
+        return None if body is None else json.dumps(body, separators=(",", ":")).encode()
 
     def answer(self, code: str, k: int) -> dict | None:
         """The body of GET /communes/{code}/nearest?k=, or None for an unknown code."""
