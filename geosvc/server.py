@@ -17,8 +17,11 @@ class _GunicornApp(BaseApplication):
     def load(self):
         # Built in each worker after the fork, so every worker has its own pool.
         from geosvc import create_app
+        from geosvc.snapshot import warm_up
 
-        return create_app()
+        app = create_app()
+        warm_up(app)  # build the in-memory answers now, not on a user's first request
+        return app
 
 
 def serve(host: str, port: int, workers: int) -> None:

@@ -81,3 +81,13 @@ class RefreshingStore(Generic[T]):
             value = self._build(cursor)
         self._value, self._version = value, version
         log.info("%s built in %.2f s", self.name, time.perf_counter() - started)
+
+
+def warm_up(app) -> None:
+    """Build every store of the app now; a database that is down only postpones it."""
+    for store in app.extensions.values():
+        if isinstance(store, RefreshingStore):
+            try:
+                store.get()
+            except ServiceUnavailable:
+                log.warning("%s not built at start: database unavailable; built on first use", store.name)

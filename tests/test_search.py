@@ -386,3 +386,19 @@ def test_search_without_data_is_a_503(empty_db):
         assert response.get_json()["code"] == "data_not_loaded"
     finally:
         app.extensions["geosvc.read_db"].close()
+
+
+def test_warm_up_builds_every_store_and_survives_a_database_that_is_down(app):
+    from geosvc.snapshot import RefreshingStore, warm_up
+
+    warm_up(app)
+    stores = [s for s in app.extensions.values() if isinstance(s, RefreshingStore)]
+    assert {s.name for s in stores} >= {"search index", "nearest-site table"}
+    assert all(s._value is not None for s in stores)
+
+    nowhere = "postgresql+psycopg://geosvc:geosvc@127.0.0.1:1/geosvc"
+    down = create_app(Settings(database_url=nowhere, read_database_url=nowhere, pool_timeout_s=0.5))
+    try:
+        warm_up(down)  # logs a warning, raises nothing: the service still starts
+    finally:
+        down.extensions["geosvc.read_db"].close()
