@@ -194,7 +194,7 @@ def test_static_files_are_compressed_and_revalidated(client, path):
 
 
 def test_etag_changes_when_an_ingestion_changes_the_answer(fresh_db, data_copy):
-    app = create_app(settings_for(fresh_db))
+    app = create_app(settings_for(fresh_db, refresh_interval_s=0.001))
     try:
         client = app.test_client()
         before = client.get("/departements/80/communes")

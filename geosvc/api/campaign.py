@@ -23,12 +23,13 @@ from geosvc.api.campaign_schemas import (
     PointQuery,
 )
 from geosvc.api.communes import _checked_code, _unknown_commune
-from geosvc.api.context import read_db
+from geosvc.api.context import EXTENSION, read_db
 from geosvc.api.schemas import DEPARTEMENT_PATTERN
 from geosvc.campaign import feeds
-from geosvc.campaign.store import FeedStore
+from geosvc.campaign.store import FeedCache
 from geosvc.errors import BadRequest
 from geosvc.httpcache import GEOJSON, NO_STORE, Representation, cacheable
+from geosvc.snapshot import RefreshingStore
 
 bp = APIBlueprint("campaign", __name__, tag="Campaign site")
 page_bp = Blueprint("campaign_page", __name__)
@@ -40,11 +41,15 @@ _ERRORS = {400: "Bad Request", 404: "Not Found", 503: "Service Unavailable"}
 
 @bp.record_once
 def _create_store(state) -> None:
-    state.app.extensions[STORE] = FeedStore()
+    database = state.app.extensions[EXTENSION]
+    state.app.extensions[STORE] = RefreshingStore(
+        database, lambda _cursor: FeedCache(database), "campaign feeds",
+        state.app.config["GEOSVC_SETTINGS"].refresh_interval_s,
+    )
 
 
-def _store() -> FeedStore:
-    return current_app.extensions[STORE]
+def _feeds() -> FeedCache:
+    return current_app.extensions[STORE].get()
 
 
 @bp.get("/departements")
@@ -53,8 +58,7 @@ def _store() -> FeedStore:
 @bp.doc(summary="The departments of the region, with their number of communes",
         responses={304: NOT_MODIFIED, 503: _ERRORS[503]})
 def departements(headers_data: dict):
-    with read_db().cursor() as cursor:
-        return cacheable(_store().get(cursor, "departements", feeds.departements))
+    return cacheable(_feeds().get("departements", feeds.departements))
 
 
 @bp.get("/departements/<code>/communes")
@@ -69,11 +73,7 @@ def departements(headers_data: dict):
 )
 def departement_communes(code: str, headers_data: dict):
     code = _checked_departement(code)
-    with read_db().cursor() as cursor:
-        representation = _store().get(
-            cursor, ("communes", code), lambda c: feeds.departement_communes(c, code)
-        )
-    return cacheable(representation)
+    return cacheable(_feeds().get(("communes", code), lambda cursor: feeds.departement_communes(cursor, code)))
 
 
 @bp.get("/nearest")
