@@ -75,6 +75,20 @@ COMMUNE_COVERAGE = f"""
     ORDER BY c.code
 """
 
+# The current network's answer needs no search: every commune's nearest served sites were
+# ranked at ingestion (commune_nearest, geosvc/ingest/load.py), by the same rule as above.
+CURRENT_COVERAGE = """
+    SELECT c.code, c.nom, c.departement, d.nom AS departement_nom, d.region,
+           c.epci, e.nom AS epci_nom, e.type AS epci_type, c.population,
+           ST_X(c.point::geometry) AS lon, ST_Y(c.point::geometry) AS lat,
+           n.site_ids[1:%(k)s] AS site_ids, n.distances_m[1:%(k)s] AS distances
+    FROM communes c
+    JOIN departements d ON d.code = c.departement
+    LEFT JOIN epci e ON e.siren = c.epci
+    JOIN commune_nearest n ON n.code = c.code
+    ORDER BY c.code
+"""
+
 COMMUNE_AT = """
     SELECT c.code, c.nom FROM communes c
     WHERE ST_Intersects(c.geom, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))
@@ -210,6 +224,8 @@ def commune_coverage(
     cursor: Cursor, k: int, removed: list[str], added: list[tuple[str, float, float]]
 ) -> list[dict]:
     """Every commune with its k nearest sites: stored served sites minus `removed`, plus `added`."""
+    if not removed and not added:
+        return cursor.execute(CURRENT_COVERAGE, {"k": k}).fetchall()
     cursor.execute(NO_JIT)
     params = {
         "k": k,
