@@ -7,6 +7,7 @@ from apiflask.fields import DateTime, Dict, Float, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
 
 MAX_K = 20
+DEFAULT_K = 3
 MAX_LIMIT = 100
 MAX_QUERY_CHARS = 100
 DEPARTEMENT_PATTERN = r"^(?:[0-9]{2}|2[AB]|97[0-9])$"
@@ -15,7 +16,7 @@ DEPARTEMENT_PATTERN = r"^(?:[0-9]{2}|2[AB]|97[0-9])$"
 # --- requests -------------------------------------------------------------------------
 
 class NearestQuery(Schema):
-    k = Integer(load_default=3, validate=Range(1, MAX_K), metadata={"description": "number of sites"})
+    k = Integer(load_default=DEFAULT_K, validate=Range(1, MAX_K), metadata={"description": "number of sites"})
 
 
 # --- responses ------------------------------------------------------------------------
