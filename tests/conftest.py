@@ -42,6 +42,8 @@ def settings_for(url: str, **overrides) -> Settings:
     """Settings of a service on the database of `url`, reading as the read-only role."""
     name = make_url(url).database
     reader = READER_URL.set(database=name).render_as_string(hide_password=False)
+    # Tests share apps and the process-wide limiter: only the rate-limit test sets a real limit.
+    overrides.setdefault("expensive_rate_limit", "100000 per minute")
     return Settings(database_url=url, read_database_url=reader, **overrides)
 
 
