@@ -40,7 +40,7 @@ class NearestTable:
         if commune is None:
             return None
         missions = [
-            self._sites[site_id] | {"distance_m": round(distance_m, 1)}
+            present.with_distance(self._sites[site_id], distance_m)
             for site_id, distance_m in self._nearest[code][:k]
         ]
         return {"commune": commune, "missions": missions, "method": queries.DISTANCE_METHOD, "data": self.data}

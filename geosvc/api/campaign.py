@@ -22,7 +22,7 @@ from geosvc.api.campaign_schemas import (
     PointNearestAnswer,
     PointQuery,
 )
-from geosvc.api.communes import _checked_code, _unknown_commune
+from geosvc.api.communes import checked_code, unknown_commune
 from geosvc.api.context import EXTENSION, read_db
 from geosvc.api.schemas import DEPARTEMENT_PATTERN
 from geosvc.campaign import feeds
@@ -101,11 +101,11 @@ def nearest(query_data: dict):
     responses={304: NOT_MODIFIED, 400: _ERRORS[400], 404: _ERRORS[404], 503: _ERRORS[503]},
 )
 def commune_outline(code: str, headers_data: dict):
-    code = _checked_code(code)
+    code = checked_code(code)
     with read_db().cursor() as cursor:
         # not stored: 3,782 outlines per worker would cost memory for little gain (one
         # primary-key read each); the ETag still saves the transfer
-        document = feeds.commune_outline(cursor, code) or _unknown_commune(cursor, code)
+        document = feeds.commune_outline(cursor, code) or unknown_commune(cursor, code)
     return cacheable(Representation.of(feeds.encode(document)), mimetype=GEOJSON)
 
 

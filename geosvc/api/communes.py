@@ -22,9 +22,9 @@ NEAREST_STORE = "geosvc.nearest_store"
 @bp.output(CommuneAnswer)
 @bp.doc(summary="One commune by INSEE code", responses=[400, 404, 503])
 def get_commune(code: str):
-    code = _checked_code(code)
+    code = checked_code(code)
     with read_db().cursor() as cursor:
-        row = queries.get_commune(cursor, code) or _unknown_commune(cursor, code)
+        row = queries.get_commune(cursor, code) or unknown_commune(cursor, code)
         return present.commune(row) | {"data": present.data_block(queries.data_vintage(cursor))}
 
 
@@ -34,11 +34,11 @@ def get_commune(code: str):
 @bp.output(NearestAnswer)
 @bp.doc(summary="The k nearest served mission sites to a commune", responses=[400, 404, 503])
 def nearest(code: str, query_data: dict):
-    code = _checked_code(code)
+    code = checked_code(code)
     encoded = nearest_store().get().encoded(code, _checked_k(request.args.get("k")))
     if encoded is None:
         with read_db().cursor() as cursor:
-            _unknown_commune(cursor, code)
+            unknown_commune(cursor, code)
     # pre-encoded, not dumped through the schema: this is the hottest path, and
     # NearestTable already holds the documented shape (Schemathesis checks it)
     return current_app.response_class(encoded, mimetype="application/json")
@@ -66,7 +66,7 @@ def _checked_k(raw: str | None) -> int:
     return int(raw)
 
 
-def _checked_code(code: str) -> str:
+def checked_code(code: str) -> str:
     code = code.strip().upper()
     if not COMMUNE_CODE.match(code):
         raise BadRequest(
@@ -76,7 +76,7 @@ def _checked_code(code: str) -> str:
     return code
 
 
-def _unknown_commune(cursor, code: str):
+def unknown_commune(cursor, code: str):
     former = queries.find_former_commune(cursor, code)
     if former is None:
         raise NotFound(f"no commune has the code {code}", code="commune_not_found")

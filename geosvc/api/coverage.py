@@ -27,7 +27,7 @@ from geosvc.api.coverage_schemas import (
     ScenarioOut,
 )
 from geosvc.coverage import catchments, official, quality, scenarios, tables
-from geosvc.coverage.cache import AnswerCache, data_version
+from geosvc.coverage.cache import AnswerCache
 from geosvc.coverage.indicators import indicators
 from geosvc.coverage.network import compute, stored_network
 from geosvc.coverage.provenance import answer_meta
@@ -103,7 +103,7 @@ def get_catchments(query_data: dict):
     by = query_data["by"]
     with read_db().cursor() as cursor:
         meta = answer_meta(cursor)
-        version = data_version(queries.data_vintage(cursor))
+        version = queries.data_fingerprint(cursor)
 
         def layer_text() -> str:
             features = catchments.layer(cursor, compute(cursor, stored_network(cursor)), by)

@@ -32,8 +32,12 @@ def _degrees(value: float) -> float:
 
 
 def nearest_site(row: dict) -> dict:
+    return with_distance(site(row), row["distance_m"])
+
+
+def with_distance(site_json: dict, distance_m: float) -> dict:
     # decimetres: far below the data's own precision, and stable across platforms
-    return site(row) | {"distance_m": round(row["distance_m"], 1)}
+    return site_json | {"distance_m": round(distance_m, 1)}
 
 
 def data_block(rows: list[dict]) -> dict:

@@ -2,7 +2,7 @@
 
 Dissolving the catchments takes most of a second; their answer depends only on the loaded
 data. Keyed by the data version (every dataset's sha256 and load time, read in the same
-transaction as the data), so a new ingestion is never answered from an old entry.
+transaction as the data: queries.data_fingerprint), so a new ingestion is never answered from an old entry.
 """
 
 from __future__ import annotations
@@ -10,11 +10,6 @@ from __future__ import annotations
 import collections
 import threading
 from collections.abc import Callable, Hashable
-
-
-def data_version(vintage_rows: list[dict]) -> tuple:
-    """A key that changes with every ingestion: (name, sha256, loaded_at) of each dataset."""
-    return tuple(sorted((row["name"], row["sha256"], str(row["loaded_at"])) for row in vintage_rows))
 
 
 class AnswerCache:
