@@ -30,7 +30,7 @@ def db() -> None:
 @db.command("setup")
 def db_setup() -> None:
     """Install (if needed) and start PostgreSQL + PostGIS, create the role and the database."""
-    from geosvc.dbsetup import SetupError, setup
+    from geosvc.ops.dbsetup import SetupError, setup
 
     try:
         settings = _settings()
@@ -45,8 +45,8 @@ def db_setup() -> None:
               help="password of the replication role (or GEOSVC_REPLICATION_PASSWORD)")
 def db_standby(port: int, password: str) -> None:
     """Create and start a hot standby of the local server (streaming replication)."""
-    from geosvc.dbsetup import SetupError
-    from geosvc.replica import create_standby
+    from geosvc.ops.dbsetup import SetupError
+    from geosvc.ops.replica import create_standby
 
     settings = _settings()
     try:
@@ -67,7 +67,7 @@ def ingest(data_dir: Path | None, geocode: bool) -> None:
     """Validate the data files and load them into PostGIS in one transaction."""
     from sqlalchemy.exc import OperationalError
 
-    from geosvc.db import make_engine, safe_url
+    from geosvc.db.pool import make_engine, safe_url
     from geosvc.ingest.pipeline import ingest as run_ingest
     from geosvc.ingest.problems import IngestError
 
@@ -96,7 +96,7 @@ def ingest(data_dir: Path | None, geocode: bool) -> None:
 @click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes")
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the HTTP API with gunicorn."""
-    from geosvc.server import serve as run_server
+    from geosvc.web.server import serve as run_server
 
     _settings()  # fail fast on a bad configuration, before forking workers
     click.echo(f"geosvc listening on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)", err=True)
@@ -109,7 +109,7 @@ def serve(host: str, port: int, workers: int) -> None:
 def export(out_dir: Path) -> None:
     """Write the campaign feeds as static JSON files, with an index (host them with no running service)."""
     from geosvc.campaign.export import export as run_export
-    from geosvc.errors import ApiError
+    from geosvc.core.errors import ApiError
 
     try:
         lines = run_export(_settings(), out_dir)
@@ -132,9 +132,9 @@ def coverage() -> None:
               help="Farthest communes listed per area.")
 def coverage_report(out_dir: Path, thresholds: str, farthest: int) -> None:
     """Write every coverage output (tables, catchments, charts, a standalone HTML map) into a folder."""
-    from geosvc.api.assets import AssetsMissing
+    from geosvc.core.errors import ApiError
     from geosvc.coverage import commands
-    from geosvc.errors import ApiError
+    from geosvc.web.api.assets import AssetsMissing
 
     try:
         lines = commands.report(_settings(), out_dir, commands.parse_thresholds(thresholds), farthest)
@@ -161,8 +161,8 @@ def coverage_scenario(adds, closes, moves, file: Path | None, as_json: bool) -> 
 
     from marshmallow import ValidationError
 
+    from geosvc.core.errors import ApiError
     from geosvc.coverage import commands
-    from geosvc.errors import ApiError
 
     try:
         result = commands.scenario(_settings(), commands.scenario_body(file, adds, closes, moves))
@@ -188,6 +188,6 @@ def bench(ctx: click.Context) -> None:
 
     The options are those of scripts/bench.py (geosvc/bench.py): `geosvc bench --help`.
     """
-    from geosvc.bench import main as run_bench
+    from geosvc_tools.bench import main as run_bench
 
     sys.exit(run_bench(ctx.args, prog="geosvc bench"))

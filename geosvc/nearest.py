@@ -13,9 +13,9 @@ import json
 
 from psycopg import Cursor
 
-from geosvc import queries
-from geosvc.api import present
-from geosvc.api.schemas import DataOut
+from geosvc.core import present
+from geosvc.db import queries
+from geosvc.web.api.schemas import DataOut
 
 # At most this many encoded answers per worker (about 2 KB each).
 ENCODED_ANSWERS = 8192

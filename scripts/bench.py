@@ -6,7 +6,7 @@
 
 import sys
 
-from geosvc.bench import main
+from geosvc_tools.bench import main
 
 if __name__ == "__main__":
     sys.exit(main())

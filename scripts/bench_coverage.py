@@ -5,7 +5,7 @@ Usage: .venv/bin/python scripts/bench_coverage.py [--runs N]   (reads GEOSVC_DAT
 
 import sys
 
-from geosvc.coverage.bench import main
+from geosvc_tools.coverage_bench import main
 
 if __name__ == "__main__":
     sys.exit(main())

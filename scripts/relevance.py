@@ -6,7 +6,7 @@
 
 import sys
 
-from geosvc.relevance import main
+from geosvc_tools.relevance import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -22,11 +22,11 @@ import pytest
 from pytest_postgresql.janitor import DatabaseJanitor
 from sqlalchemy import make_url, text
 
-from geosvc import create_app
 from geosvc.config import PROJECT_ROOT, Settings
-from geosvc.db import make_engine
-from geosvc.dbsetup import TEMPLATE_DATABASE
+from geosvc.db.pool import make_engine
 from geosvc.ingest.pipeline import ingest
+from geosvc.ops.dbsetup import TEMPLATE_DATABASE
+from geosvc.web import create_app
 
 DATA_DIR = PROJECT_ROOT / "data"
 SERVER_URL = make_url(Settings.from_env().database_url)

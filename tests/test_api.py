@@ -197,7 +197,7 @@ def test_the_service_role_can_only_read(app):
     """The role the service connects with is the security boundary: no write can succeed."""
     import psycopg
 
-    from geosvc.db import libpq_url
+    from geosvc.db.pool import libpq_url
 
     settings = app.config["GEOSVC_SETTINGS"]
     with psycopg.connect(libpq_url(settings.read_database_url), autocommit=True) as connection:

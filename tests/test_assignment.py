@@ -70,7 +70,7 @@ def test_a_site_not_served_is_a_warning():
 
 
 def test_a_bad_file_stops_the_whole_ingestion(tmp_path, empty_db):
-    from geosvc.db import make_engine
+    from geosvc.db.pool import make_engine
 
     data = tmp_path / "grid"
     shutil.copytree(SYNTHETIC_DIR, data)
@@ -87,7 +87,7 @@ def test_a_bad_file_stops_the_whole_ingestion(tmp_path, empty_db):
 
 
 def test_a_missing_column_is_an_error(tmp_path, empty_db):
-    from geosvc.db import make_engine
+    from geosvc.db.pool import make_engine
 
     data = tmp_path / "grid"
     shutil.copytree(SYNTHETIC_DIR, data)

@@ -16,8 +16,12 @@ import shapely
 from click.testing import CliRunner
 from shapely.geometry import shape
 
-from geosvc import bench
-from geosvc.bench import (
+import geosvc_tools.bench as bench
+from geosvc.cli import main as cli
+from geosvc.config import PROJECT_ROOT, Settings
+from geosvc.db.pool import libpq_url
+from geosvc_tools import coverage_bench
+from geosvc_tools.bench import (
     BASELINE,
     Catalogue,
     Endpoint,
@@ -30,10 +34,6 @@ from geosvc.bench import (
     report,
     summarise,
 )
-from geosvc.cli import main as cli
-from geosvc.config import PROJECT_ROOT, Settings
-from geosvc.coverage import bench as coverage_bench
-from geosvc.db import libpq_url
 from tests.conftest import settings_for
 
 MINI = PROJECT_ROOT / "tests" / "data" / "mini"
@@ -174,9 +174,9 @@ def test_synthetic_sites_are_seeded_inside_their_commune_and_apart_from_the_real
 
 
 def test_the_brute_force_is_the_same_in_chunks(api_url, monkeypatch):
-    from geosvc.coverage import sql
     from geosvc.coverage.commands import read_cursor
     from geosvc.coverage.network import stored_network
+    from geosvc.db import coverage as sql
 
     with read_cursor(settings_for(api_url)) as cursor:
         network, points = stored_network(cursor), sql.commune_points(cursor)

@@ -12,13 +12,13 @@ import pytest
 from pyproj import Geod
 from shapely.geometry import Point, shape
 
-from geosvc import create_app
-from geosvc.api.campaign_schemas import DepartementCommunes, DepartementList, OutlineOut, PointNearestAnswer
-from geosvc.campaign.cors import parse_origins
 from geosvc.config import ConfigError
-from geosvc.httpcache import FEED_CACHE_CONTROL
-from geosvc.search import label
-from geosvc.textnorm import compact, sort_key
+from geosvc.core.search_index import label
+from geosvc.core.textnorm import compact, sort_key
+from geosvc.web import create_app
+from geosvc.web.api.campaign_schemas import DepartementCommunes, DepartementList, OutlineOut, PointNearestAnswer
+from geosvc.web.cors import parse_origins
+from geosvc.web.httpcache import FEED_CACHE_CONTROL
 from tests.conftest import ingest_into, settings_for
 from tests.test_ingest import rewrite_csv
 

@@ -20,7 +20,7 @@ def collection(client, by: str) -> dict:
 def region_area_km2(api_url):
     from sqlalchemy import text
 
-    from geosvc.db import make_engine
+    from geosvc.db.pool import make_engine
 
     engine = make_engine(api_url)
     with engine.connect() as connection:
@@ -98,7 +98,7 @@ def test_a_lone_site_gets_the_whole_region(tmp_path, empty_db):
 
     from geosvc.coverage.catchments import voronoi_cells
     from geosvc.coverage.network import stored_network
-    from geosvc.db import libpq_url
+    from geosvc.db.pool import libpq_url
     from tests.conftest import SYNTHETIC_DIR, ingest_into
 
     data = tmp_path / "grid"

@@ -26,7 +26,7 @@ def reference(api_url):
     """{code: dict(departement, epci, population, nearest [(site id, metres)] sorted)} by brute force."""
     from sqlalchemy import text
 
-    from geosvc.db import make_engine
+    from geosvc.db.pool import make_engine
 
     engine = make_engine(api_url)
     with engine.connect() as connection:
@@ -295,8 +295,8 @@ def test_benchmark_finds_the_brute_force_identical(api_url):
     import psycopg
     from psycopg.rows import dict_row
 
-    from geosvc.coverage.bench import run
-    from geosvc.db import libpq_url
+    from geosvc.db.pool import libpq_url
+    from geosvc_tools.coverage_bench import run
 
     with psycopg.connect(libpq_url(api_url)) as connection, connection.cursor(row_factory=dict_row) as cursor:
         lines = run(cursor, runs=1)

@@ -10,7 +10,7 @@ import pytest
 from psycopg.rows import dict_row
 
 from geosvc.coverage import quality
-from geosvc.db import libpq_url
+from geosvc.db.pool import libpq_url
 from tests.conftest import SYNTHETIC_DIR, ingest_into
 
 

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from geosvc import create_app
 from geosvc.config import Settings
+from geosvc.web import create_app
 from tests.conftest import settings_for
 
 ERROR_KEYS = {"status", "code", "message"}

@@ -9,8 +9,8 @@ import json
 import pytest
 from sqlalchemy import text
 
-from geosvc.db import make_engine
-from geosvc.ingest import load as loader
+from geosvc.db import load as loader
+from geosvc.db.pool import make_engine
 from geosvc.ingest.geocode import geocode_missing
 from geosvc.ingest.pipeline import prepare
 from geosvc.ingest.problems import IngestError, Report
@@ -318,7 +318,7 @@ def test_readers_see_old_or_new_data_never_a_mix(fresh_db, data_copy):
 
 
 def test_a_new_ingestion_is_served_without_restarting_the_service(fresh_db, data_copy):
-    from geosvc import create_app
+    from geosvc.web import create_app
 
     app = create_app(settings_for(fresh_db, refresh_interval_s=0.001))
     try:

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import make_url
 
-from geosvc import create_app
 from geosvc.config import PROJECT_ROOT, Settings
-from geosvc.dbsetup import provision
-from geosvc.ingest.load import INGEST_LOCK_KEY
-from geosvc.pginstance import PgInstance
+from geosvc.db.load import INGEST_LOCK_KEY
+from geosvc.ops.dbsetup import provision
+from geosvc.ops.pginstance import PgInstance
+from geosvc.web import create_app
 from tests.conftest import READER_URL, SERVER_URL, ingest_into
 from tests.test_ingest import digest, query, rewrite_csv
 
@@ -126,7 +126,7 @@ def test_slow_database_gives_503_not_a_hung_worker(fresh_db):
     """A table locked by someone else makes the query wait; statement_timeout ends the wait."""
     from sqlalchemy import text
 
-    from geosvc.db import make_engine
+    from geosvc.db.pool import make_engine
     from tests.conftest import settings_for
 
     app = create_app(settings_for(fresh_db, statement_timeout_ms=300))

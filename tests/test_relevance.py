@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from geosvc.relevance import (
+from geosvc_tools.relevance import (
     RELEVANCE_SET,
     Case,
     client_search,

@@ -8,12 +8,12 @@ import time
 import psycopg
 import pytest
 
-from geosvc import create_app
 from geosvc.config import Settings
-from geosvc.db import libpq_url
-from geosvc.dbsetup import provision
-from geosvc.pginstance import PgInstance
-from geosvc.replica import create_standby
+from geosvc.db.pool import libpq_url
+from geosvc.ops.dbsetup import provision
+from geosvc.ops.pginstance import PgInstance
+from geosvc.ops.replica import create_standby
+from geosvc.web import create_app
 from tests.conftest import DATA_DIR, READER_URL, SERVER_URL, ingest_into
 from tests.test_outages import free_port
 

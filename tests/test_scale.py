@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from geosvc import create_app
 from geosvc.config import PROJECT_ROOT
+from geosvc.web import create_app
 from tests.conftest import ingest_into, settings_for
 from tests.test_correctness import brute_force_nearest
 from tests.test_ingest import query
@@ -27,7 +27,7 @@ def france_db(request):
 
 @pytest.fixture(scope="module")
 def empty_db_module():
-    from geosvc.dbsetup import TEMPLATE_DATABASE
+    from geosvc.ops.dbsetup import TEMPLATE_DATABASE
     from tests.conftest import _janitor, _unique, database_url
 
     name = _unique("geosvc_test_france")

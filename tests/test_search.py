@@ -7,13 +7,13 @@ import json
 import pytest
 from apiflask import Schema
 
-from geosvc import create_app
-from geosvc.api.schemas import AutocompleteAnswer, SearchAnswer
-from geosvc.api.search import STORE
 from geosvc.config import Settings
-from geosvc.db import ReadDatabase
-from geosvc.errors import BadRequest
-from geosvc.search import parse_query
+from geosvc.core.errors import BadRequest
+from geosvc.core.search_index import parse_query
+from geosvc.db.pool import ReadDatabase
+from geosvc.web import create_app
+from geosvc.web.api.schemas import AutocompleteAnswer, SearchAnswer
+from geosvc.web.api.search import STORE
 from tests.conftest import ingest_into, settings_for
 
 SAINT_OMER = "62765"
@@ -389,7 +389,7 @@ def test_search_without_data_is_a_503(empty_db):
 
 
 def test_warm_up_builds_every_store_and_survives_a_database_that_is_down(app):
-    from geosvc.snapshot import RefreshingStore, warm_up
+    from geosvc.db.snapshot import RefreshingStore, warm_up
 
     warm_up(app)
     stores = [s for s in app.extensions.values() if isinstance(s, RefreshingStore)]

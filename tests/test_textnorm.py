@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from geosvc.textnorm import _fold_unicode, compact, compact_with_article, fold, literal, normalise_name, sort_key
+from geosvc.core.textnorm import _fold_unicode, compact, compact_with_article, fold, literal, normalise_name, sort_key
 
 COMMUNES = Path(__file__).resolve().parent.parent / "data" / "communes.geojson"
 

@@ -22,12 +22,12 @@ from pathlib import Path
 
 from psycopg import Cursor
 
-from geosvc import queries
-from geosvc.api import present
 from geosvc.campaign import feeds
 from geosvc.config import Settings
-from geosvc.db import ReadDatabase
-from geosvc.httpcache import strong_etag
+from geosvc.core import present
+from geosvc.db import queries
+from geosvc.db.pool import ReadDatabase
+from geosvc.web.httpcache import strong_etag
 
 INDEX = "index.json"
 

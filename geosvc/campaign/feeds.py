@@ -11,13 +11,13 @@ import json
 
 from psycopg import Cursor
 
-from geosvc import queries
-from geosvc.api import present
-from geosvc.api.schemas import DataOut
-from geosvc.campaign import sql
-from geosvc.errors import BadRequest, NotFound
+from geosvc.core import present
+from geosvc.core.errors import BadRequest, NotFound
+from geosvc.core.search_index import label
+from geosvc.db import campaign as sql
+from geosvc.db import queries
 from geosvc.ingest.sites import REGION_TOLERANCE_M
-from geosvc.search import label
+from geosvc.web.api.schemas import DataOut
 
 # The region check of "use my location" is the ingestion's own: within 2 km of a commune.
 POINT_TOLERANCE_M = REGION_TOLERANCE_M

@@ -18,10 +18,10 @@ import json
 
 from psycopg import Cursor
 
-from geosvc.coverage import sql
 from geosvc.coverage.indicators import site_stats, structure_stats
 from geosvc.coverage.network import Coverage, Network
 from geosvc.coverage.tables import commune_record
+from geosvc.db import coverage as sql
 
 LAYERS = ("site", "structure", "voronoi")
 CHOROPLETH_PROPERTIES = (

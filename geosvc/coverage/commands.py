@@ -23,7 +23,7 @@ class CommandInputError(ValueError):
 
 @contextlib.contextmanager
 def read_cursor(settings: Settings) -> Iterator:
-    from geosvc.db import ReadDatabase
+    from geosvc.db.pool import ReadDatabase
 
     timeout = max(settings.statement_timeout_ms, CLI_STATEMENT_TIMEOUT_MS)
     database = ReadDatabase(dataclasses.replace(settings, statement_timeout_ms=timeout))
@@ -73,9 +73,9 @@ def scenario_body(file: Path | None, adds: tuple[str, ...], closes: tuple[str, .
 
 def scenario(settings: Settings, body: dict) -> dict:
     """Validate the body exactly as the API does, then run it; ValidationError / ApiError on bad input."""
-    from geosvc.api.coverage_schemas import ScenarioIn, ScenarioOut
     from geosvc.coverage.provenance import answer_meta
     from geosvc.coverage.scenarios import run
+    from geosvc.web.api.coverage_schemas import ScenarioIn, ScenarioOut
 
     changes = ScenarioIn().load(body)
     with read_cursor(settings) as cursor:

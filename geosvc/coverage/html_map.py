@@ -16,7 +16,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from geosvc.api.assets import LEAFLET_DIST, leaflet_file
+from geosvc.web.api.assets import LEAFLET_DIST, leaflet_file
 
 PACKAGE = Path(__file__).resolve().parent.parent
 TEMPLATES = PACKAGE / "templates"

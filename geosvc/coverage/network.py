@@ -11,9 +11,9 @@ import dataclasses
 
 from psycopg import Cursor
 
-from geosvc.coverage import sql
+from geosvc.core.errors import ServiceUnavailable
 from geosvc.coverage.structures import Structure, derive
-from geosvc.errors import ServiceUnavailable
+from geosvc.db import coverage as sql
 
 # The per-commune answer lists this many nearest sites.
 NEAREST_K = 3

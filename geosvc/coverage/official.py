@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from psycopg import Cursor
 
-from geosvc.coverage import sql
 from geosvc.coverage.network import Coverage
 from geosvc.coverage.structures import structure_key
+from geosvc.db import coverage as sql
 
 
 def report(cursor: Cursor, coverage: Coverage) -> dict:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from psycopg import Cursor
 
-from geosvc import queries
-from geosvc.api import present
+from geosvc.core import present
 from geosvc.coverage.indicators import DEFINITIONS
+from geosvc.db import queries
 
 METHOD = (
     f"{queries.DISTANCE_METHOD}; nearest among the served sites only "

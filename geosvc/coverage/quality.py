@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from psycopg import Cursor
 
-from geosvc.coverage import sql
+from geosvc.db import coverage as sql
 
 # Two offices of one structure are rarely within 100 m; two rows that close are one office.
 DUPLICATE_RADIUS_M = 100.0

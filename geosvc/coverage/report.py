@@ -12,12 +12,12 @@ from pathlib import Path
 
 from psycopg import Cursor
 
-from geosvc.api.coverage_schemas import AssignmentOut, IndicatorsOut, QualityOut
 from geosvc.coverage import catchments, charts, html_map, official, quality, tables
 from geosvc.coverage.catchments import feature_collection
 from geosvc.coverage.indicators import indicators
 from geosvc.coverage.network import compute, stored_network
 from geosvc.coverage.provenance import answer_meta
+from geosvc.web.api.coverage_schemas import AssignmentOut, IndicatorsOut, QualityOut
 
 
 def write_report(cursor: Cursor, out_dir: Path, thresholds_km: list[float], farthest: int) -> list[Path]:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from psycopg import Cursor
 
-from geosvc.coverage import sql
+from geosvc.core.errors import BadRequest
 from geosvc.coverage.indicators import indicators
 from geosvc.coverage.network import Coverage, Network, compute, stored_network, with_sites
-from geosvc.errors import BadRequest
+from geosvc.db import coverage as sql
 
 MAX_CHANGES = 20
 NEW_ID_PREFIX = "new-"

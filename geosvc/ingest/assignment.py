@@ -11,11 +11,11 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from geosvc.db.models import SITE_SERVED
 from geosvc.ingest.communes import COMMUNE_CODE
 from geosvc.ingest.problems import Report
 from geosvc.ingest.readers import read_csv
 from geosvc.ingest.sites import SiteRecord
-from geosvc.models import SITE_SERVED
 
 ASSIGNMENT_FILE = "mission_communes.csv"
 ASSIGNMENT_COLUMNS = ["insee", "mission_id"]

@@ -8,8 +8,8 @@ import re
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, shape
 
+from geosvc.core.textnorm import normalise_name
 from geosvc.ingest.problems import Report
-from geosvc.textnorm import normalise_name
 
 COMMUNE_CODE = re.compile(r"^(?:[0-9]{2}|2[AB])[0-9]{3}$")
 DEPARTEMENT_CODE = re.compile(r"^(?:[0-9]{2}|2[AB]|97[0-9])$")

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from tqdm import tqdm
 
-from geosvc.ingest import load as loader
+from geosvc.db import load as loader
 from geosvc.ingest.assignment import ASSIGNMENT_FILE, read_assignment
 from geosvc.ingest.communes import validate_communes
 from geosvc.ingest.geocode import geocode_missing

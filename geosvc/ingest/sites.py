@@ -13,15 +13,15 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import Point
 
-from geosvc.ingest.communes import COMMUNE_CODE, CommuneRecord
-from geosvc.ingest.problems import Report
-from geosvc.models import (
+from geosvc.db.models import (
     PRECISION_ADDRESS,
     PRECISION_COMMUNE,
     SITE_REJECTED,
     SITE_SERVED,
     SITE_SUPERSEDED,
 )
+from geosvc.ingest.communes import COMMUNE_CODE, CommuneRecord
+from geosvc.ingest.problems import Report
 
 SITE_COLUMNS = ["id", "name", "address", "postcode", "city", "insee", "lat", "lon"]
 OPTIONAL_COLUMNS = [

@@ -1,0 +1,297 @@
+"""Every SQL statement of the coverage analysis, as a named constant, and a function each.
+
+Bind parameters only. The hypothetical network of a what-if scenario is never written:
+it is the stored served sites minus `removed` ids, plus `added` points passed as arrays,
+so every statement runs on the service's read-only connections.
+
+Distances: `ST_Distance(geography, geography)` is geodesic on the WGS84 spheroid, in
+metres. The KNN operator `<->` orders by *sphere* distance, so it only fetches
+candidates (a few more than needed), which are then ranked by the spheroid distance
+(geosvc/ingest/load.py NEAREST_TABLE uses the same pattern).
+"""
+
+from __future__ import annotations
+
+from psycopg import Cursor
+
+from geosvc.db.models import PRECISION_COMMUNE, SITE_SERVED
+
+# Sphere and spheroid distances differ by well under 1 %: only sites within that margin of
+# the k-th can swap places, so k + 8 KNN candidates are plenty (same margin as queries.py).
+KNN_EXTRA_CANDIDATES = 8
+# Catchment and Voronoi polygons: 5 decimals of a degree is about 1 m, far below the
+# precision of the simplified commune boundaries.
+GEOJSON_DECIMALS = 5
+# Lambert-93: France's official metric projection, where the Voronoi diagram is drawn.
+LAMBERT93 = 2154
+# The Voronoi diagram is built on a frame this much larger than the region, then clipped.
+VORONOI_MARGIN_M = 50_000
+
+# The JIT compiler costs ~0.2 s on the coverage statement (its cost estimate is huge
+# because of the 3,782 lateral KNN scans) and saves nothing: off for this transaction.
+NO_JIT = "SET LOCAL jit = off"
+
+NETWORK_SITES = f"""
+    SELECT s.id, s.name, s.insee, c.nom AS commune, s.kind, s.location_precision,
+           ST_X(s.geog::geometry) AS lon, ST_Y(s.geog::geometry) AS lat
+    FROM mission_sites s JOIN communes c ON c.code = s.insee
+    WHERE s.status = '{SITE_SERVED}'
+    ORDER BY s.id
+"""
+
+# ONE statement for the whole region: for each commune, its k nearest sites of the
+# (possibly hypothetical) network, as arrays ordered by spheroid distance then site id.
+COMMUNE_COVERAGE = f"""
+    WITH added AS MATERIALIZED (
+        SELECT a.id, ST_SetSRID(ST_MakePoint(a.lon, a.lat), 4326)::geography AS geog
+        FROM unnest(%(added_ids)s::text[], %(added_lons)s::float8[], %(added_lats)s::float8[])
+             AS a(id, lon, lat)
+    )
+    SELECT c.code, c.nom, c.departement, d.nom AS departement_nom, d.region,
+           c.epci, e.nom AS epci_nom, e.type AS epci_type, c.population,
+           ST_X(c.point::geometry) AS lon, ST_Y(c.point::geometry) AS lat,
+           nearest.site_ids, nearest.distances
+    FROM communes c
+    JOIN departements d ON d.code = c.departement
+    LEFT JOIN epci e ON e.siren = c.epci
+    CROSS JOIN LATERAL (
+        SELECT array_agg(ranked.id ORDER BY ranked.distance_m, ranked.id) AS site_ids,
+               array_agg(ranked.distance_m ORDER BY ranked.distance_m, ranked.id) AS distances
+        FROM (
+            SELECT candidate.id, ST_Distance(candidate.geog, c.point) AS distance_m
+            FROM (
+                (SELECT s.id, s.geog
+                 FROM mission_sites s
+                 WHERE s.status = '{SITE_SERVED}' AND s.id <> ALL(%(removed)s::text[])
+                 ORDER BY s.geog <-> c.point
+                 LIMIT %(candidates)s)
+                UNION ALL
+                SELECT a.id, a.geog FROM added a
+            ) AS candidate
+            ORDER BY distance_m, candidate.id
+            LIMIT %(k)s
+        ) AS ranked
+    ) AS nearest
+    ORDER BY c.code
+"""
+
+# The current network's answer needs no search: every commune's nearest served sites were
+# ranked at ingestion (commune_nearest, geosvc/ingest/load.py), by the same rule as above.
+CURRENT_COVERAGE = """
+    SELECT c.code, c.nom, c.departement, d.nom AS departement_nom, d.region,
+           c.epci, e.nom AS epci_nom, e.type AS epci_type, c.population,
+           ST_X(c.point::geometry) AS lon, ST_Y(c.point::geometry) AS lat,
+           n.site_ids[1:%(k)s] AS site_ids, n.distances_m[1:%(k)s] AS distances
+    FROM communes c
+    JOIN departements d ON d.code = c.departement
+    LEFT JOIN epci e ON e.siren = c.epci
+    JOIN commune_nearest n ON n.code = c.code
+    ORDER BY c.code
+"""
+
+COMMUNE_AT = """
+    SELECT c.code, c.nom FROM communes c
+    WHERE ST_Intersects(c.geom, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))
+    ORDER BY c.code
+    LIMIT 1
+"""
+
+SITE_STATUS = "SELECT s.id, s.name, s.status, s.status_reason FROM mission_sites s WHERE s.id = ANY(%(ids)s::text[])"
+
+COMMUNE_GEOMETRIES = f"SELECT c.code, ST_AsGeoJSON(c.geom, {GEOJSON_DECIMALS}) AS geometry FROM communes c"
+
+# Communes dissolved by a grouping computed in Python (nearest site, or its structure).
+DISSOLVE = f"""
+    SELECT dissolved.group_id, ST_AsGeoJSON(dissolved.geom, {GEOJSON_DECIMALS}) AS geometry,
+           ST_Area(dissolved.geom::geography) / 1e6 AS area_km2
+    FROM (
+        SELECT g.group_id, ST_Multi(ST_Union(c.geom)) AS geom
+        FROM unnest(%(codes)s::text[], %(groups)s::text[]) AS g(code, group_id)
+        JOIN communes c ON c.code = g.code
+        GROUP BY g.group_id
+    ) AS dissolved
+    ORDER BY dissolved.group_id
+"""
+
+# The region's outline in Lambert-93, to clip the Voronoi cells. A statement of its own:
+# unioning 3,782 polygons takes most of a second, and each statement has its time limit.
+REGION_OUTLINE = f"SELECT ST_AsBinary(ST_Transform(ST_Union(c.geom), {LAMBERT93})) AS wkb FROM communes c"
+
+# Planar Voronoi cells of the sites in Lambert-93, clipped to the region's outline.
+# Sites at the same point share one cell.
+VORONOI = f"""
+    WITH sites AS MATERIALIZED (
+        SELECT v.id, ST_Transform(ST_SetSRID(ST_MakePoint(v.lon, v.lat), 4326), {LAMBERT93}) AS geom
+        FROM unnest(%(ids)s::text[], %(lons)s::float8[], %(lats)s::float8[]) AS v(id, lon, lat)
+    ),
+    region AS MATERIALIZED (
+        SELECT ST_GeomFromWKB(%(region)s, {LAMBERT93}) AS geom
+    ),
+    cells AS (
+        SELECT (ST_Dump(ST_VoronoiPolygons(
+            (SELECT ST_Collect(s.geom) FROM sites s), 0,
+            (SELECT ST_Expand(r.geom, {VORONOI_MARGIN_M}) FROM region r)
+        ))).geom AS cell
+        UNION ALL
+        -- GEOS draws no cell around a lone site: its cell is the whole frame
+        SELECT ST_Expand(r.geom, {VORONOI_MARGIN_M}) FROM region r WHERE (SELECT count(*) FROM sites) = 1
+    ),
+    clipped AS (
+        SELECT s.id, ST_Transform(ST_Multi(ST_Intersection(cells.cell, region.geom)), 4326) AS geom
+        FROM cells JOIN sites s ON ST_Intersects(cells.cell, s.geom) CROSS JOIN region
+    )
+    SELECT clipped.id, ST_AsGeoJSON(clipped.geom, {GEOJSON_DECIMALS}) AS geometry,
+           ST_Area(clipped.geom::geography) / 1e6 AS area_km2
+    FROM clipped
+    ORDER BY clipped.id
+"""
+
+# --- data quality ---------------------------------------------------------------------
+
+COMMUNES_INCOMPLETE = """
+    SELECT c.code, c.nom, c.departement, c.population, c.codes_postaux
+    FROM communes c
+    WHERE c.population IS NULL OR cardinality(c.codes_postaux) = 0
+    ORDER BY c.code
+"""
+
+APPROXIMATE_SITES = f"""
+    SELECT s.id, s.name, s.insee, c.nom AS commune, s.status, s.coord_source, s.note
+    FROM mission_sites s JOIN communes c ON c.code = s.insee
+    WHERE s.location_precision = '{PRECISION_COMMUNE}'
+    ORDER BY s.id
+"""
+
+NOT_SERVED_SITES = f"""
+    SELECT s.id, s.name, s.status, s.status_reason, s.superseded_by
+    FROM mission_sites s
+    WHERE s.status <> '{SITE_SERVED}'
+    ORDER BY s.status, s.id
+"""
+
+# A site whose point is outside the commune its row names: how far, and where it is.
+SITES_OUTSIDE_COMMUNE = """
+    SELECT s.id, s.name, s.status, s.insee, c.nom AS commune,
+           ST_Distance(c.geom::geography, s.geog) AS distance_m,
+           (SELECT x.code FROM communes x WHERE ST_Intersects(x.geom, s.geog::geometry)
+            ORDER BY x.code LIMIT 1) AS found_in
+    FROM mission_sites s JOIN communes c ON c.code = s.insee
+    WHERE NOT ST_Intersects(c.geom, s.geog::geometry)
+    ORDER BY distance_m DESC, s.id
+"""
+
+# Pairs of served sites that are probably one office listed twice: (almost) the same point,
+# or the same street address.
+DUPLICATE_SITES = f"""
+    SELECT a.id AS id, b.id AS other_id, a.name, b.name AS other_name,
+           ST_Distance(a.geog, b.geog) AS distance_m,
+           (a.address IS NOT NULL AND lower(a.address) = lower(b.address)
+            AND a.postcode IS NOT DISTINCT FROM b.postcode) AS same_address
+    FROM mission_sites a JOIN mission_sites b ON a.id < b.id
+    WHERE a.status = '{SITE_SERVED}' AND b.status = '{SITE_SERVED}'
+      AND (ST_DWithin(a.geog, b.geog, %(radius_m)s)
+           OR (a.address IS NOT NULL AND lower(a.address) = lower(b.address)
+               AND a.postcode IS NOT DISTINCT FROM b.postcode))
+    ORDER BY distance_m, a.id, b.id
+"""
+
+# --- official assignment (optional input) ---------------------------------------------
+
+ASSIGNMENTS = """
+    SELECT a.insee, a.site_id, s.name AS site_name, s.status AS site_status,
+           ST_Distance(s.geog, c.point) AS distance_m
+    FROM mission_assignments a
+    JOIN communes c ON c.code = a.insee
+    JOIN mission_sites s ON s.id = a.site_id
+    ORDER BY a.insee
+"""
+
+ASSIGNMENT_DATASET = """
+    SELECT d.file, d.source, d.vintage, d.rows, d.loaded_at
+    FROM datasets d WHERE d.name = 'mission_communes'
+"""
+
+# --- brute-force comparison (benchmark) -----------------------------------------------
+
+COMMUNE_POINTS = "SELECT c.code, ST_X(c.point::geometry) AS lon, ST_Y(c.point::geometry) AS lat FROM communes c"
+
+
+def network_sites(cursor: Cursor) -> list[dict]:
+    return cursor.execute(NETWORK_SITES).fetchall()
+
+
+def commune_coverage(
+    cursor: Cursor, k: int, removed: list[str], added: list[tuple[str, float, float]]
+) -> list[dict]:
+    """Every commune with its k nearest sites: stored served sites minus `removed`, plus `added`."""
+    if not removed and not added:
+        return cursor.execute(CURRENT_COVERAGE, {"k": k}).fetchall()
+    cursor.execute(NO_JIT)
+    params = {
+        "k": k,
+        "candidates": k + KNN_EXTRA_CANDIDATES,
+        "removed": removed,
+        "added_ids": [site_id for site_id, _, _ in added],
+        "added_lons": [lon for _, lon, _ in added],
+        "added_lats": [lat for _, _, lat in added],
+    }
+    return cursor.execute(COMMUNE_COVERAGE, params).fetchall()
+
+
+def commune_at(cursor: Cursor, lon: float, lat: float) -> dict | None:
+    return cursor.execute(COMMUNE_AT, {"lon": lon, "lat": lat}).fetchone()
+
+
+def site_status(cursor: Cursor, ids: list[str]) -> dict[str, dict]:
+    return {row["id"]: row for row in cursor.execute(SITE_STATUS, {"ids": ids}).fetchall()}
+
+
+def commune_geometries(cursor: Cursor) -> dict[str, str]:
+    return {row["code"]: row["geometry"] for row in cursor.execute(COMMUNE_GEOMETRIES).fetchall()}
+
+
+def dissolve(cursor: Cursor, codes: list[str], groups: list[str]) -> list[dict]:
+    return cursor.execute(DISSOLVE, {"codes": codes, "groups": groups}).fetchall()
+
+
+def voronoi(cursor: Cursor, sites: list[tuple[str, float, float]]) -> list[dict]:
+    region = cursor.execute(REGION_OUTLINE).fetchone()["wkb"]
+    params = {
+        "region": region,
+        "ids": [site_id for site_id, _, _ in sites],
+        "lons": [lon for _, lon, _ in sites],
+        "lats": [lat for _, _, lat in sites],
+    }
+    return cursor.execute(VORONOI, params).fetchall()
+
+
+def communes_incomplete(cursor: Cursor) -> list[dict]:
+    return cursor.execute(COMMUNES_INCOMPLETE).fetchall()
+
+
+def approximate_sites(cursor: Cursor) -> list[dict]:
+    return cursor.execute(APPROXIMATE_SITES).fetchall()
+
+
+def not_served_sites(cursor: Cursor) -> list[dict]:
+    return cursor.execute(NOT_SERVED_SITES).fetchall()
+
+
+def sites_outside_commune(cursor: Cursor) -> list[dict]:
+    return cursor.execute(SITES_OUTSIDE_COMMUNE).fetchall()
+
+
+def duplicate_sites(cursor: Cursor, radius_m: float) -> list[dict]:
+    return cursor.execute(DUPLICATE_SITES, {"radius_m": radius_m}).fetchall()
+
+
+def assignments(cursor: Cursor) -> list[dict]:
+    return cursor.execute(ASSIGNMENTS).fetchall()
+
+
+def assignment_dataset(cursor: Cursor) -> dict | None:
+    return cursor.execute(ASSIGNMENT_DATASET).fetchone()
+
+
+def commune_points(cursor: Cursor) -> list[dict]:
+    return cursor.execute(COMMUNE_POINTS).fetchall()

@@ -1,0 +1,124 @@
+"""The campaign site: department -> commune -> nearest mission feeds, the point search behind
+"use my location", commune outlines for the map, and the page itself (`/`, in French).
+
+Thin adapters: documents come from geosvc.campaign.feeds, caching from geosvc.httpcache.
+"""
+
+from __future__ import annotations
+
+import re
+
+from apiflask import APIBlueprint
+from flask import Blueprint, current_app, render_template
+
+from geosvc.campaign import feeds
+from geosvc.campaign.store import FeedCache
+from geosvc.core.errors import BadRequest
+from geosvc.db.snapshot import RefreshingStore
+from geosvc.web.api.campaign_schemas import (
+    NOT_MODIFIED,
+    CacheHeaders,
+    ConditionalHeaders,
+    DepartementCommunes,
+    DepartementList,
+    NoStoreHeaders,
+    OutlineOut,
+    PointNearestAnswer,
+    PointQuery,
+)
+from geosvc.web.api.communes import checked_code, unknown_commune
+from geosvc.web.api.schemas import DEPARTEMENT_PATTERN
+from geosvc.web.httpcache import GEOJSON, NO_STORE, Representation, cacheable
+from geosvc.web.state import EXTENSION, read_db
+
+bp = APIBlueprint("campaign", __name__, tag="Campaign site")
+page_bp = Blueprint("campaign_page", __name__)
+
+STORE = "geosvc.campaign_store"
+_DEPARTEMENT = re.compile(DEPARTEMENT_PATTERN)
+_ERRORS = {400: "Bad Request", 404: "Not Found", 503: "Service Unavailable"}
+
+
+@bp.record_once
+def _create_store(state) -> None:
+    database = state.app.extensions[EXTENSION]
+    state.app.extensions[STORE] = RefreshingStore(
+        database, lambda _cursor: FeedCache(database), "campaign feeds",
+        state.app.config["GEOSVC_SETTINGS"].refresh_interval_s,
+    )
+
+
+def _feeds() -> FeedCache:
+    return current_app.extensions[STORE].get()
+
+
+@bp.get("/departements")
+@bp.input(ConditionalHeaders, location="headers")
+@bp.output(DepartementList, headers=CacheHeaders)
+@bp.doc(summary="The departments of the region, with their number of communes",
+        responses={304: NOT_MODIFIED, 503: _ERRORS[503]})
+def departements(headers_data: dict):
+    return cacheable(_feeds().get("departements", feeds.departements))
+
+
+@bp.get("/departements/<code>/communes")
+@bp.input(ConditionalHeaders, location="headers")
+@bp.output(DepartementCommunes, headers=CacheHeaders)
+@bp.doc(
+    summary="Every commune of a department, in French order, with its nearest served mission site",
+    description="For the campaign site's department -> commune dropdown. French alphabetical order of the name "
+    "as written, article included, case and accents ignored. Distances are geodesic metres from the commune's "
+    "reference point. Cacheable: strong ETag, 304 on If-None-Match.",
+    responses={304: NOT_MODIFIED, 400: _ERRORS[400], 404: _ERRORS[404], 503: _ERRORS[503]},
+)
+def departement_communes(code: str, headers_data: dict):
+    code = _checked_departement(code)
+    return cacheable(_feeds().get(("communes", code), lambda cursor: feeds.departement_communes(cursor, code)))
+
+
+@bp.get("/nearest")
+@bp.input(PointQuery, location="query")
+@bp.output(PointNearestAnswer, headers=NoStoreHeaders)
+@bp.doc(
+    summary="The k nearest served mission sites to a point of the region (the 'use my location' button)",
+    description="Geodesic metres from the point. A point that is not within 2 km of a commune of "
+    "Hauts-de-France is refused (400 outside_region). Not cached: the point is a person's position.",
+    responses={400: _ERRORS[400], 503: _ERRORS[503]},
+)
+def nearest(query_data: dict):
+    with read_db().cursor() as cursor:
+        document = feeds.nearest_to_point(cursor, query_data["lon"], query_data["lat"], query_data["k"])
+    response = current_app.response_class(feeds.encode(document), mimetype="application/json")
+    response.headers["Cache-Control"] = NO_STORE
+    return response
+
+
+@bp.get("/communes/<code>/outline")
+@bp.input(ConditionalHeaders, location="headers")
+@bp.output(OutlineOut, content_type=GEOJSON, headers=CacheHeaders)
+@bp.doc(
+    summary="A commune's polygon as a GeoJSON Feature (for the map)",
+    responses={304: NOT_MODIFIED, 400: _ERRORS[400], 404: _ERRORS[404], 503: _ERRORS[503]},
+)
+def commune_outline(code: str, headers_data: dict):
+    code = checked_code(code)
+    with read_db().cursor() as cursor:
+        # not stored: 3,782 outlines per worker would cost memory for little gain (one
+        # primary-key read each); the ETag still saves the transfer
+        document = feeds.commune_outline(cursor, code) or unknown_commune(cursor, code)
+    return cacheable(Representation.of(feeds.encode(document)), mimetype=GEOJSON)
+
+
+def _checked_departement(code: str) -> str:
+    code = code.strip().upper()
+    if not _DEPARTEMENT.match(code):
+        raise BadRequest(
+            f"{code[:20]!r} is not a department code (2 characters, e.g. 59)", code="invalid_departement_code"
+        )
+    return code
+
+
+@page_bp.get("/")
+def page():
+    """The campaign page; its script and styles are files of geosvc/static (CSP: no inline code)."""
+    return render_template("campaign.html")

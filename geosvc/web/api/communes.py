@@ -1,0 +1,90 @@
+"""Communes: look one up, find the nearest mission sites, search by name or postcode."""
+
+from __future__ import annotations
+
+from apiflask import APIBlueprint
+from flask import current_app, request
+
+from geosvc.core import present
+from geosvc.core.errors import BadRequest, NotFound
+from geosvc.db import queries
+from geosvc.db.snapshot import RefreshingStore
+from geosvc.ingest.communes import COMMUNE_CODE
+from geosvc.nearest import NearestTable, build_nearest_table
+from geosvc.web.api.schemas import DEFAULT_K, MAX_K, CommuneAnswer, NearestAnswer, NearestQuery
+from geosvc.web.state import EXTENSION, read_db
+
+bp = APIBlueprint("communes", __name__, tag="Communes")
+
+NEAREST_STORE = "geosvc.nearest_store"
+
+@bp.get("/communes/<code>")
+@bp.output(CommuneAnswer)
+@bp.doc(summary="One commune by INSEE code", responses=[400, 404, 503])
+def get_commune(code: str):
+    code = checked_code(code)
+    with read_db().cursor() as cursor:
+        row = queries.get_commune(cursor, code) or unknown_commune(cursor, code)
+        return present.commune(row) | {"data": present.data_block(queries.data_vintage(cursor))}
+
+
+@bp.get("/communes/<code>/nearest")
+# validation=False: the schema documents `k`, _checked_k checks it at a fraction of webargs' cost
+@bp.input(NearestQuery, location="query", validation=False)
+@bp.output(NearestAnswer)
+@bp.doc(summary="The k nearest served mission sites to a commune", responses=[400, 404, 503])
+def nearest(code: str, query_data: dict):
+    code = checked_code(code)
+    encoded = nearest_store().get().encoded(code, _checked_k(request.args.get("k")))
+    if encoded is None:
+        with read_db().cursor() as cursor:
+            unknown_commune(cursor, code)
+    # pre-encoded, not dumped through the schema: this is the hottest path, and
+    # NearestTable already holds the documented shape (Schemathesis checks it)
+    return current_app.response_class(encoded, mimetype="application/json")
+
+
+@bp.record_once
+def _create_store(state) -> None:
+    # one table per app, hence per gunicorn worker (the app is built after the fork)
+    state.app.extensions[NEAREST_STORE] = RefreshingStore(
+        state.app.extensions[EXTENSION], build_nearest_table, "nearest-site table",
+        state.app.config["GEOSVC_SETTINGS"].refresh_interval_s,
+    )
+
+
+def nearest_store() -> RefreshingStore[NearestTable]:
+    return current_app.extensions[NEAREST_STORE]
+
+
+def _checked_k(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_K
+    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_K):
+        message = f"k: Must be a whole number from 1 to {MAX_K}."
+        raise BadRequest(message, code="invalid_parameter", query={"k": [message]})
+    return int(raw)
+
+
+def checked_code(code: str) -> str:
+    code = code.strip().upper()
+    if not COMMUNE_CODE.match(code):
+        raise BadRequest(
+            f"{code[:20]!r} is not an INSEE commune code (5 characters, e.g. 59350)",
+            code="invalid_commune_code",
+        )
+    return code
+
+
+def unknown_commune(cursor, code: str):
+    former = queries.find_former_commune(cursor, code)
+    if former is None:
+        raise NotFound(f"no commune has the code {code}", code="commune_not_found")
+    name = f" ({former['nom']})" if former["nom"] else ""
+    raise NotFound(
+        f"{code}{name} is no longer a commune: it is now part of "
+        f"{former['current_code']} {former['current_nom']}",
+        code="commune_not_found",
+        replaced_by={"code": former["current_code"], "nom": former["current_nom"]},
+        former={"code": code, "nom": former["nom"], "type": former["type"]},
+    )

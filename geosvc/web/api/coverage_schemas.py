@@ -1,0 +1,416 @@
+"""Coverage request and response schemas: they validate input and document /openapi.json.
+
+Output schemas list every field the views return (marshmallow drops unknown keys on
+dump), so a field missing here would silently vanish from the answer; the tests compare
+the JSON with the computed figures.
+"""
+
+from __future__ import annotations
+
+from apiflask import Schema
+from apiflask.fields import Boolean, DelimitedList, Dict, Float, Integer, List, Nested, Raw, String
+from apiflask.validators import Length, OneOf, Range, Regexp
+from marshmallow import ValidationError, validates_schema
+
+from geosvc.coverage.catchments import LAYERS
+from geosvc.coverage.indicators import DEFAULT_FARTHEST, DEFAULT_THRESHOLDS_KM
+from geosvc.coverage.scenarios import MAX_CHANGES
+from geosvc.web.api.schemas import DEPARTEMENT_PATTERN, DataOut, DatasetOut, PointOut
+
+MAX_THRESHOLDS = 10
+MAX_THRESHOLD_KM = 200.0
+MAX_FARTHEST = 50
+MAX_SITE_NAME = 100
+MAX_ID_CHARS = 200
+
+# Ids and names are printable text: no control character (PostgreSQL text cannot even hold NUL).
+_PRINTABLE = Regexp(r"^[^\x00-\x1f\x7f\ud800-\udfff]*$", error="control characters and lone surrogates are not allowed")
+_threshold = Float(validate=Range(0, MAX_THRESHOLD_KM, min_inclusive=False), allow_nan=False)
+_metres = {"description": "geodesic metres (WGS84 ellipsoid); null when there is nothing to measure"}
+
+
+# --- requests -------------------------------------------------------------------------
+
+class FlatErrors(Schema):
+    """Errors keyed 'add[0].lon' rather than nested dicts, so the error message reads well."""
+
+    def handle_error(self, error: ValidationError, data, **kwargs):
+        raise ValidationError(_flatten(error.messages))
+
+
+class CoverageQuery(FlatErrors):
+    thresholds_km = DelimitedList(
+        _threshold, load_default=list(DEFAULT_THRESHOLDS_KM), validate=Length(1, MAX_THRESHOLDS),
+        metadata={"description": "comma-separated distances in km, e.g. 5,10,15,20"},
+    )
+    farthest = Integer(load_default=DEFAULT_FARTHEST, validate=Range(0, MAX_FARTHEST),
+                       metadata={"description": "how many farthest communes to list per area"})
+    format = String(load_default="json", validate=OneOf(["json", "csv"]))
+    table = String(load_default="areas", validate=OneOf(["areas", "sites", "structures"]),
+                   metadata={"description": "with format=csv: which table"})
+
+
+class CommunesQuery(FlatErrors):
+    departement = String(validate=Regexp(DEPARTEMENT_PATTERN), metadata={"description": "e.g. 59"})
+    epci = String(validate=Regexp(r"^[0-9]{9}$"), metadata={"description": "SIREN of the EPCI"})
+    beyond_km = Float(validate=Range(0, MAX_THRESHOLD_KM), allow_nan=False,
+                      metadata={"description": "only communes strictly farther than this from their nearest site"})
+    order = String(load_default="code", validate=OneOf(["code", "distance"]),
+                   metadata={"description": "by INSEE code, or farthest first"})
+    format = String(load_default="json", validate=OneOf(["json", "csv", "geojson"]),
+                    metadata={"description": "geojson: commune polygons with their coverage (choropleth)"})
+
+
+class CatchmentsQuery(FlatErrors):
+    by = String(load_default="site", validate=OneOf(list(LAYERS)),
+                metadata={"description": "site or structure catchments, or Voronoi cells of the sites"})
+
+
+class FormatQuery(FlatErrors):
+    format = String(load_default="json", validate=OneOf(["json", "csv"]))
+
+
+class AddIn(FlatErrors):
+    name = String(required=True, validate=[Length(1, MAX_SITE_NAME), _PRINTABLE])
+    lon = Float(required=True, validate=Range(-180, 180), allow_nan=False)
+    lat = Float(required=True, validate=Range(-90, 90), allow_nan=False)
+
+
+class MoveIn(FlatErrors):
+    id = String(required=True, validate=[Length(1, MAX_ID_CHARS), _PRINTABLE])
+    lon = Float(required=True, validate=Range(-180, 180), allow_nan=False)
+    lat = Float(required=True, validate=Range(-90, 90), allow_nan=False)
+
+
+class ScenarioIn(FlatErrors):
+    add = List(Nested(AddIn), load_default=list, metadata={"description": "hypothetical sites to open"})
+    close = List(String(validate=[Length(1, MAX_ID_CHARS), _PRINTABLE]), load_default=list,
+                 metadata={"description": "ids of served sites to close"})
+    move = List(Nested(MoveIn), load_default=list, metadata={"description": "served sites to move"})
+    thresholds_km = List(_threshold, load_default=lambda: list(DEFAULT_THRESHOLDS_KM),
+                         validate=Length(1, MAX_THRESHOLDS))
+    farthest = Integer(load_default=DEFAULT_FARTHEST, validate=Range(0, MAX_FARTHEST))
+
+    @validates_schema
+    def _bounded(self, data, **kwargs):
+        count = sum(len(data.get(key, [])) for key in ("add", "close", "move"))
+        if not 1 <= count <= MAX_CHANGES:
+            raise ValidationError(f"a scenario has 1 to {MAX_CHANGES} changes (add + close + move), not {count}",
+                                  field_name="changes")
+
+
+def _flatten(messages, prefix: str = "") -> dict[str, list[str]]:
+    if not isinstance(messages, dict):
+        return {prefix or "body": messages if isinstance(messages, list) else [str(messages)]}
+    flat: dict[str, list[str]] = {}
+    for key, value in messages.items():
+        name = f"{prefix}[{key}]" if isinstance(key, int) else f"{prefix}.{key}" if prefix else str(key)
+        flat.update(_flatten(value, name))
+    return flat
+
+
+# --- responses: indicators ------------------------------------------------------------
+
+class BeyondOut(Schema):
+    km = Float(required=True)
+    communes = Integer(required=True)
+    communes_share = Float(required=True, allow_none=True)
+    population = Integer(required=True)
+    population_share = Float(required=True, allow_none=True, metadata={
+        "description": "of the population of communes whose population is known",
+    })
+
+
+class CommuneBriefOut(Schema):
+    code = String(required=True)
+    nom = String(required=True)
+    departement = String(required=True)
+    epci = String(allow_none=True)
+    population = Integer(allow_none=True)
+    site_id = String(required=True)
+    site_name = String(required=True)
+    distance_m = Float(required=True, metadata=_metres)
+
+
+class AreaOut(Schema):
+    level = String(required=True, validate=OneOf(["region", "departement", "epci"]))
+    code = String(required=True)
+    nom = String(required=True)
+    type = String(metadata={"description": "EPCI only: CC, CA, CU or METRO"})
+    communes = Integer(required=True)
+    population = Integer(required=True)
+    communes_without_population = Integer(required=True)
+    weighted_mean_distance_m = Float(required=True, allow_none=True, metadata=_metres)
+    weighted_median_distance_m = Float(required=True, allow_none=True, metadata=_metres)
+    mean_distance_m = Float(required=True, allow_none=True, metadata=_metres)
+    max_distance_m = Float(required=True, allow_none=True, metadata=_metres)
+    beyond = List(Nested(BeyondOut), required=True)
+    farthest = List(Nested(CommuneBriefOut), required=True)
+
+
+def _served_fields() -> dict:
+    """What a site or a structure serves: the communes for which it is the nearest."""
+    return {
+        "communes": Integer(required=True, metadata={"description": "communes for which it is the nearest"}),
+        "population": Integer(required=True),
+        "mean_distance_m": Float(required=True, allow_none=True, metadata=_metres),
+        "weighted_mean_distance_m": Float(required=True, allow_none=True, metadata=_metres),
+        "max_distance_m": Float(required=True, allow_none=True, metadata=_metres),
+    }
+
+
+# built with from_dict so that the identity fields come first in the JSON, then the served ones
+SiteStatsOut = Schema.from_dict({
+    "id": String(required=True),
+    "name": String(required=True),
+    "insee": String(allow_none=True),
+    "commune": String(allow_none=True),
+    "kind": String(allow_none=True),
+    "location_precision": String(required=True, metadata={
+        "description": "address, commune (placed at its commune's reference point) or hypothetical (a scenario's)",
+    }),
+    "hypothetical": Boolean(required=True),
+    "structure_id": String(required=True),
+    "structure_name": String(required=True),
+    "lon": Float(required=True),
+    "lat": Float(required=True),
+    **_served_fields(),
+}, name="SiteStatsOut")
+
+StructureStatsOut = Schema.from_dict({
+    "id": String(required=True),
+    "name": String(required=True),
+    "sites": List(String(), required=True),
+    **_served_fields(),
+}, name="StructureStatsOut")
+
+
+class IndicatorsCore(Schema):
+    thresholds_km = List(Float(), required=True)
+    region = Nested(AreaOut, required=True)
+    departements = List(Nested(AreaOut), required=True)
+    epci = List(Nested(AreaOut), required=True)
+    sites = List(Nested(SiteStatsOut), required=True)
+    structures = List(Nested(StructureStatsOut), required=True)
+
+
+class IndicatorsOut(IndicatorsCore):
+    method = String(required=True)
+    definitions = Dict(keys=String(), values=String(), required=True)
+    data = Nested(DataOut, required=True)
+
+
+# --- responses: communes --------------------------------------------------------------
+
+class NearestOut(Schema):
+    id = String(required=True)
+    name = String(required=True)
+    structure_id = String(required=True)
+    distance_m = Float(required=True, metadata=_metres)
+
+
+class CommuneCoverageOut(Schema):
+    code = String(required=True)
+    nom = String(required=True)
+    departement = String(required=True)
+    departement_nom = String(required=True, allow_none=True)
+    epci = String(allow_none=True)
+    epci_nom = String(allow_none=True)
+    population = Integer(allow_none=True)
+    point = Nested(PointOut, required=True, metadata={"description": "reference point (ST_PointOnSurface)"})
+    site_id = String(required=True)
+    site_name = String(required=True)
+    structure_id = String(required=True)
+    structure_name = String(required=True)
+    distance_m = Float(required=True, metadata=_metres)
+    nearest = List(Nested(NearestOut), required=True, metadata={"description": "the 3 nearest served sites"})
+
+
+class CommunesCoverageOut(Schema):
+    count = Integer(required=True)
+    communes = List(Nested(CommuneCoverageOut), required=True)
+    method = String(required=True)
+    data = Nested(DataOut, required=True)
+
+
+# --- responses: data quality, official assignment ---------------------------------------
+
+class QualityCommuneOut(Schema):
+    code = String(required=True)
+    nom = String(required=True)
+    departement = String(required=True)
+    population = Integer(allow_none=True)
+    codesPostaux = List(String(), required=True)
+
+
+class ApproximateSiteOut(Schema):
+    id = String(required=True)
+    name = String(required=True)
+    insee = String(required=True)
+    commune = String(required=True)
+    status = String(required=True)
+    coord_source = String(allow_none=True)
+    note = String(allow_none=True)
+
+
+class NotServedSiteOut(Schema):
+    id = String(required=True)
+    name = String(required=True)
+    status = String(required=True)
+    status_reason = String(allow_none=True)
+    superseded_by = String(allow_none=True)
+
+
+class OutsideSiteOut(Schema):
+    id = String(required=True)
+    name = String(required=True)
+    status = String(required=True)
+    insee = String(required=True)
+    commune = String(required=True)
+    distance_m = Float(required=True, metadata={"description": "geodesic metres from the stated commune's polygon"})
+    found_in = String(allow_none=True, metadata={"description": "the commune the point is in, if any"})
+
+
+class DuplicateSiteOut(Schema):
+    id = String(required=True)
+    other_id = String(required=True)
+    name = String(required=True)
+    other_name = String(required=True)
+    distance_m = Float(required=True)
+    same_address = Boolean(required=True)
+
+
+class QualityOut(Schema):
+    counts = Dict(keys=String(), values=Integer(), required=True)
+    communes_without_population = List(Nested(QualityCommuneOut), required=True)
+    communes_without_postcode = List(Nested(QualityCommuneOut), required=True)
+    approximate_sites = List(Nested(ApproximateSiteOut), required=True)
+    not_served_sites = List(Nested(NotServedSiteOut), required=True)
+    sites_outside_commune = List(Nested(OutsideSiteOut), required=True)
+    duplicate_sites = List(Nested(DuplicateSiteOut), required=True)
+    duplicate_radius_m = Float(required=True)
+    data = Nested(DataOut, required=True)
+
+
+class MismatchOut(Schema):
+    code = String(required=True)
+    nom = String(required=True)
+    departement = String(required=True)
+    population = Integer(allow_none=True)
+    assigned_site_id = String(required=True)
+    assigned_site_name = String(required=True)
+    assigned_site_status = String(required=True)
+    assigned_distance_m = Float(required=True, metadata=_metres)
+    nearest_site_id = String(required=True)
+    nearest_site_name = String(required=True)
+    nearest_distance_m = Float(required=True, metadata=_metres)
+    extra_distance_m = Float(required=True, metadata={"description": "assigned minus nearest, metres"})
+    same_structure = Boolean(required=True)
+
+
+class AssignmentOut(Schema):
+    available = Boolean(required=True, metadata={"description": "false when no mission_communes.csv was loaded"})
+    dataset = Nested(DatasetOut, allow_none=True)
+    communes_assigned = Integer(required=True)
+    communes_unassigned = Integer(required=True)
+    assigned_to_nearest = Integer(required=True)
+    assigned_elsewhere = Integer(required=True)
+    assigned_elsewhere_same_structure = Integer(required=True)
+    mismatches = List(Nested(MismatchOut), required=True)
+    method = String(required=True)
+    data = Nested(DataOut, required=True)
+
+
+# --- responses: scenarios -------------------------------------------------------------
+
+class ChangeOut(Schema):
+    # Raw: counts stay integers, distances and shares stay as computed
+    current = Raw(allow_none=True, metadata={"type": "number", "description": "current network"})
+    scenario = Raw(allow_none=True, metadata={"type": "number", "description": "scenario's network"})
+    delta = Raw(allow_none=True, metadata={"type": "number", "description": "scenario - current"})
+
+
+class BeyondDeltaOut(Schema):
+    km = Float(required=True)
+    communes = Nested(ChangeOut, required=True)
+    communes_share = Nested(ChangeOut, required=True)
+    population = Nested(ChangeOut, required=True)
+    population_share = Nested(ChangeOut, required=True)
+
+
+class AreaDeltaOut(Schema):
+    level = String(required=True)
+    code = String(required=True)
+    nom = String(required=True)
+    weighted_mean_distance_m = Nested(ChangeOut, required=True)
+    weighted_median_distance_m = Nested(ChangeOut, required=True)
+    mean_distance_m = Nested(ChangeOut, required=True)
+    max_distance_m = Nested(ChangeOut, required=True)
+    beyond = List(Nested(BeyondDeltaOut), required=True)
+
+
+class ServedDeltaOut(Schema):
+    id = String(required=True)
+    name = String(required=True)
+    status = String(required=True, validate=OneOf(["added", "closed", "moved", "kept"]))
+    communes = Nested(ChangeOut, required=True)
+    population = Nested(ChangeOut, required=True)
+    mean_distance_m = Nested(ChangeOut, required=True)
+    weighted_mean_distance_m = Nested(ChangeOut, required=True)
+    max_distance_m = Nested(ChangeOut, required=True)
+
+
+class DeltasOut(Schema):
+    region = Nested(AreaDeltaOut, required=True)
+    departements = List(Nested(AreaDeltaOut), required=True)
+    epci = List(Nested(AreaDeltaOut), required=True, metadata={"description": "only the EPCI that changed"})
+    sites = List(Nested(ServedDeltaOut), required=True, metadata={"description": "only the sites that changed"})
+    structures = List(Nested(ServedDeltaOut), required=True)
+
+
+class NearestBriefOut(Schema):
+    site_id = String(required=True)
+    site_name = String(required=True)
+    distance_m = Float(required=True)
+
+
+class CommuneChangeOut(Schema):
+    code = String(required=True)
+    nom = String(required=True)
+    departement = String(required=True)
+    population = Integer(allow_none=True)
+    current = Nested(NearestBriefOut, required=True)
+    scenario = Nested(NearestBriefOut, required=True)
+    delta_m = Float(required=True)
+
+
+class PlacedSiteOut(Schema):
+    id = String(required=True)
+    name = String(required=True)
+    lon = Float(required=True)
+    lat = Float(required=True)
+    insee = String(required=True, metadata={"description": "the commune the point falls in"})
+    commune = String(required=True)
+    previous = Nested(PointOut, metadata={"description": "moved sites: where the site is now"})
+
+
+class ClosedSiteOut(Schema):
+    id = String(required=True)
+    name = String(required=True)
+
+
+class ChangesOut(Schema):
+    added = List(Nested(PlacedSiteOut), required=True)
+    closed = List(Nested(ClosedSiteOut), required=True)
+    moved = List(Nested(PlacedSiteOut), required=True)
+
+
+class ScenarioOut(Schema):
+    changes = Nested(ChangesOut, required=True)
+    thresholds_km = List(Float(), required=True)
+    scenario = Nested(IndicatorsCore, required=True)
+    deltas = Nested(DeltasOut, required=True)
+    communes_changed = List(Nested(CommuneChangeOut), required=True)
+    method = String(required=True)
+    definitions = Dict(keys=String(), values=String(), required=True)
+    data = Nested(DataOut, required=True)

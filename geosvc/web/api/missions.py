@@ -1,0 +1,43 @@
+"""Mission sites: the served network, and one site by id."""
+
+from __future__ import annotations
+
+from apiflask import APIBlueprint
+
+from geosvc.core import present
+from geosvc.core.errors import NotFound
+from geosvc.db import queries
+from geosvc.db.models import SITE_SERVED
+from geosvc.web.api.schemas import MissionAnswer, MissionList
+from geosvc.web.state import read_db
+
+bp = APIBlueprint("missions", __name__, tag="Missions locales")
+
+
+@bp.get("/missions")
+@bp.output(MissionList)
+@bp.doc(summary="Every served mission site", responses=[503])
+def list_missions():
+    with read_db().cursor() as cursor:
+        sites = queries.list_served_sites(cursor)
+        return {
+            "missions": [present.site(site) for site in sites],
+            "data": present.data_block(queries.data_vintage(cursor)),
+        }
+
+
+@bp.get("/missions/<site_id>")
+@bp.output(MissionAnswer)
+@bp.doc(summary="One served mission site by id", responses=[404, 503])
+def get_mission(site_id: str):
+    with read_db().cursor() as cursor:
+        site = queries.get_site(cursor, site_id[:200])
+        if site is None:
+            raise NotFound(f"no mission site has the id {site_id[:200]!r}", code="mission_not_found")
+        if site["status"] != SITE_SERVED:
+            raise NotFound(
+                f"mission site {site_id!r} is not served: {site['status_reason']}",
+                code="mission_not_served",
+                superseded_by=site["superseded_by"],
+            )
+        return present.site(site) | {"data": present.data_block(queries.data_vintage(cursor))}

@@ -1,0 +1,194 @@
+"""Request and response schemas: they validate input and generate /openapi.json."""
+
+from __future__ import annotations
+
+from apiflask import Schema
+from apiflask.fields import DateTime, Dict, Float, Integer, List, Nested, String
+from apiflask.validators import Length, OneOf, Range, Regexp
+
+MAX_K = 20
+DEFAULT_K = 3
+MAX_LIMIT = 100
+MAX_QUERY_CHARS = 100
+DEPARTEMENT_PATTERN = r"^(?:[0-9]{2}|2[AB]|97[0-9])$"
+
+
+# --- requests -------------------------------------------------------------------------
+
+class NearestQuery(Schema):
+    k = Integer(load_default=DEFAULT_K, validate=Range(1, MAX_K), metadata={"description": "number of sites"})
+
+
+# --- responses ------------------------------------------------------------------------
+
+class PointOut(Schema):
+    lon = Float(required=True)
+    lat = Float(required=True)
+
+
+class CommuneOut(Schema):
+    code = String(required=True, metadata={"description": "INSEE code (COG), 5 characters"})
+    nom = String(required=True)
+    departement = String(required=True)
+    codesPostaux = List(String(), required=True)
+    population = Integer(
+        required=True, allow_none=True, metadata={"description": "null when the data has none"}
+    )
+    point = Nested(PointOut, required=True, metadata={
+        "description": "reference point: ST_PointOnSurface of the polygon, always inside the commune",
+    })
+
+
+class MissionOut(Schema):
+    id = String(required=True)
+    name = String(required=True)
+    address = String(allow_none=True, metadata={"description": "null when the source has no street address"})
+    postcode = String(allow_none=True, metadata={"description": "as in the source; may be a CEDEX code"})
+    city = String(allow_none=True)
+    insee = String(required=True, metadata={"description": "INSEE code of the site's commune"})
+    kind = String(allow_none=True, metadata={"description": "siege / antenne where a source says so"})
+    phone = String(allow_none=True)
+    website = String(allow_none=True)
+    lon = Float(required=True)
+    lat = Float(required=True)
+    location_precision = String(required=True, validate=OneOf(["address", "commune"]), metadata={
+        "description": "'commune': the source has no coordinates, the point is the commune's reference point",
+    })
+
+
+class NearestMissionOut(MissionOut):
+    distance_m = Float(required=True, metadata={"description": "geodesic metres (WGS84 ellipsoid)"})
+
+
+class DatasetOut(Schema):
+    file = String(required=True)
+    source = String(required=True)
+    vintage = String(required=True)
+    rows = Integer(required=True)
+    loaded_at = DateTime(required=True)
+    records_dated = Dict(metadata={"description": "first and last source_date of the served sites"})
+
+
+class DataOut(Schema):
+    communes = Nested(DatasetOut)
+    missions = Nested(DatasetOut)
+
+
+class CommuneAnswer(CommuneOut):
+    data = Nested(DataOut, required=True)
+
+
+class NearestAnswer(Schema):
+    commune = Nested(CommuneOut, required=True)
+    missions = List(Nested(NearestMissionOut), required=True)
+    method = String(required=True)
+    data = Nested(DataOut, required=True)
+
+
+class MissionAnswer(MissionOut):
+    data = Nested(DataOut, required=True)
+
+
+class MissionList(Schema):
+    missions = List(Nested(MissionOut), required=True)
+    data = Nested(DataOut, required=True)
+
+
+class HealthOut(Schema):
+    status = String(required=True)
+    database = String(required=True)
+    postgis_version = String()
+    postgresql_version = String()
+    counts = Dict()
+    data = Nested(DataOut)
+
+
+class ErrorOut(Schema):
+    status = Integer(required=True)
+    code = String(required=True, metadata={"description": "stable machine-readable error code"})
+    message = String(required=True)
+    details = Dict()
+
+
+# --- commune search and autocomplete ------------------------------------------------------
+
+from geosvc.core.search_index import MATCH_KINDS  # noqa: E402 - appended section, kept next to its schemas
+
+MAX_AUTOCOMPLETE_LIMIT = 20
+_Q_DESCRIPTION = (
+    "a commune name as people type it (case, accents, hyphens, apostrophes, St/Ste and a leading article "
+    "ignored; one or two typos tolerated), a current or former name, a former INSEE code, a 5-digit postcode "
+    "or its first 2-4 digits. A trailing department in brackets, as in the labels, filters: 'Brie (80)'."
+)
+
+
+class CommuneSearchQuery(Schema):
+    q = String(required=True, validate=Length(1, MAX_QUERY_CHARS), metadata={"description": _Q_DESCRIPTION})
+    departement = String(validate=Regexp(DEPARTEMENT_PATTERN), metadata={"description": "e.g. 59"})
+    limit = Integer(load_default=20, validate=Range(1, MAX_LIMIT), metadata={
+        "description": "at most this many communes; a full postcode returns every commune that has it, "
+                       "even beyond the limit (at most 40 in the region)",
+    })
+
+
+class AutocompleteQuery(Schema):
+    q = String(required=True, validate=Length(1, MAX_QUERY_CHARS), metadata={
+        "description": "what has been typed so far: names are completed from the 2nd character; "
+                       + _Q_DESCRIPTION,
+    })
+    departement = String(validate=Regexp(DEPARTEMENT_PATTERN), metadata={"description": "e.g. 59"})
+    limit = Integer(load_default=10, validate=Range(1, MAX_AUTOCOMPLETE_LIMIT), metadata={
+        "description": "at most this many entries (a full postcode returns all its communes)",
+    })
+
+
+class FormerNameOut(Schema):
+    code = String(required=True, metadata={"description": "INSEE code of the former commune"})
+    nom = String(required=True, allow_none=True, metadata={"description": "null for a bare former code"})
+
+
+def _matched():
+    return String(required=True, validate=OneOf(MATCH_KINDS), metadata={
+        "description": "how the query matched: exact (same name once folded), prefix, fuzzy (1-2 typos), "
+                       "postcode, former (a former name or code of this commune, shown in `former`)",
+    })
+
+
+def _former():
+    return Nested(FormerNameOut, metadata={"description": "only when matched is 'former'"})
+
+
+def _label():
+    return String(required=True, metadata={
+        "description": "the name to show: 'Nom (département)' when communes of several departments share the "
+                       "name (case, accents and a leading article ignored), else the name",
+    })
+
+
+class SearchHitOut(CommuneOut):
+    label = _label()
+    score = Float(required=True, metadata={
+        "description": "1 = exact name or full postcode; prefix about 0.8, typo 0.4-0.6; results come in "
+                       "descending score, then larger population",
+    })
+    matched = _matched()
+    former = _former()
+
+
+class SearchAnswer(Schema):
+    communes = List(Nested(SearchHitOut), required=True)
+    data = Nested(DataOut, required=True)
+
+
+class AutocompleteEntryOut(Schema):
+    code = String(required=True, metadata={"description": "INSEE code (COG), 5 characters"})
+    label = _label()
+    nom = String(required=True)
+    departement = String(required=True)
+    codesPostaux = List(String(), required=True)
+    matched = _matched()
+    former = _former()
+
+
+class AutocompleteAnswer(Schema):
+    communes = List(Nested(AutocompleteEntryOut), required=True)
