@@ -2,7 +2,7 @@
 
 Every setting is read and type-checked once, when the app or the CLI starts, so a
 typo in a deployment fails at start-up rather than on the first request.
-README.md documents each variable; tests/test_docs.py fails if one is missing there.
+README.md documents each variable; tests/test_config_and_cli.py fails if one is missing there.
 """
 
 from __future__ import annotations
@@ -50,6 +50,9 @@ class Settings:
     # Origins (comma-separated, e.g. "https://campagne.example.fr") whose pages may call the
     # API from the browser (CORS); empty: none. Parsed by geosvc/campaign/cors.py.
     cors_origins: str = ""
+    # Serve GET /bench/constant, the benchmark's baseline (geosvc_tools/bench.py turns it on).
+    # Off in production: the endpoint is then neither served nor in /openapi.json.
+    bench_endpoints: bool = False
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:

@@ -1,8 +1,8 @@
 """Nearest served sites of every commune, held in memory by each worker.
 
 Built from the commune_nearest table (computed set-based at ingestion, see
-geosvc/ingest/load.py) in one query; an answer is then a dictionary lookup and a
-slice, with no database round trip. Held by a RefreshingStore (geosvc/snapshot.py),
+geosvc/db/nearest.py) in one query; an answer is then a dictionary lookup and a
+slice, with no database round trip. Held by a RefreshingStore (geosvc/db/snapshot.py),
 so a new ingestion reaches every worker within its refresh interval.
 """
 
@@ -14,8 +14,9 @@ import json
 from psycopg import Cursor
 
 from geosvc.core import present
-from geosvc.db import queries
-from geosvc.web.api.schemas import DataOut
+from geosvc.core.rules import DISTANCE_METHOD
+from geosvc.db import nearest, sites
+from geosvc.provenance import data_block
 
 # At most this many encoded answers per worker (about 2 KB each).
 ENCODED_ANSWERS = 8192
@@ -43,10 +44,8 @@ class NearestTable:
             present.with_distance(self._sites[site_id], distance_m)
             for site_id, distance_m in self._nearest[code][:k]
         ]
-        return {"commune": commune, "missions": missions, "method": queries.DISTANCE_METHOD, "data": self.data}
+        return {"commune": commune, "missions": missions, "method": DISTANCE_METHOD, "data": self.data}
 
 
 def build_nearest_table(cursor: Cursor) -> NearestTable:
-    # the data block goes through the API's schema, so dates read as in every other answer
-    data = DataOut().dump(present.data_block(queries.data_vintage(cursor)))
-    return NearestTable(queries.nearest_table(cursor), queries.list_served_sites(cursor), data)
+    return NearestTable(nearest.nearest_table(cursor), sites.list_served_sites(cursor), data_block(cursor))

@@ -233,7 +233,7 @@ def gunicorn(database_url: str, workers: int, read_database_url: str | None = No
         sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"{HOST}:{port}",
         "--log-level", "warning", "geosvc:create_app()",
     ]
-    env = dict(os.environ, GEOSVC_DATABASE_URL=database_url, GEOSVC_LOG_LEVEL="WARNING")
+    env = dict(os.environ, GEOSVC_DATABASE_URL=database_url, GEOSVC_LOG_LEVEL="WARNING", GEOSVC_BENCH_ENDPOINTS="1")
     env.pop("GEOSVC_READ_DATABASE_URL", None)
     if read_database_url:
         env["GEOSVC_READ_DATABASE_URL"] = read_database_url
@@ -535,7 +535,7 @@ class Ingestion:
 def time_ingestion(database_url: str, data_dir: Path, timeout_s: float = 900.0) -> Ingestion:
     """`geosvc ingest --data-dir DATA_DIR` as a subprocess into `database_url`: time and peak memory."""
     command = [*_geosvc_command(), "ingest", "--data-dir", str(data_dir)]
-    env = dict(os.environ, GEOSVC_DATABASE_URL=database_url, GEOSVC_LOG_LEVEL="WARNING")
+    env = dict(os.environ, GEOSVC_DATABASE_URL=database_url, GEOSVC_LOG_LEVEL="WARNING", GEOSVC_BENCH_ENDPOINTS="1")
     env.pop("GEOSVC_READ_DATABASE_URL", None)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
@@ -645,7 +645,7 @@ class Scale:
 
 def measure_scale(scale: Scale, settings: Settings, options: Options, only: set[str] | None, *,
                   coverage_runs: int, brute_force_runs: int | None, say=print) -> Scale:
-    from geosvc.coverage.commands import read_cursor
+    from geosvc.cli.coverage import read_cursor
 
     with scratch_database(settings, re.sub(r"\W", "_", scale.label.lower())) as scratch:
         say(f"[{scale.label}] ingesting {scale.data_dir} into a scratch database ({scratch.name})")

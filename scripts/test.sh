@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/ruff check .
+.venv/bin/lint-imports --no-cache  # the layers run one way (contracts in pyproject.toml)
 exec .venv/bin/pytest "$@"

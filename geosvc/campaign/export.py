@@ -25,9 +25,10 @@ from psycopg import Cursor
 from geosvc.campaign import feeds
 from geosvc.config import Settings
 from geosvc.core import present
-from geosvc.db import queries
+from geosvc.core.representation import strong_etag
+from geosvc.db import sites
 from geosvc.db.pool import ReadDatabase
-from geosvc.web.httpcache import strong_etag
+from geosvc.provenance import data_block
 
 INDEX = "index.json"
 
@@ -46,7 +47,7 @@ def export(settings: Settings, out_dir: Path) -> list[str]:
     try:
         with database.cursor() as cursor:
             files = list(documents(cursor))
-            data = feeds.data_block(cursor)
+            data = data_block(cursor)
     finally:
         database.close()
     for file in files:
@@ -72,8 +73,8 @@ def documents(cursor: Cursor) -> Iterator[ExportedFile]:
 def missions(cursor: Cursor) -> dict:
     """The document of GET /missions (geosvc/api/missions.py), for the static site's cards."""
     return {
-        "missions": [present.site(site) for site in queries.list_served_sites(cursor)],
-        "data": feeds.data_block(cursor),
+        "missions": [present.site(site) for site in sites.list_served_sites(cursor)],
+        "data": data_block(cursor),
     }
 
 

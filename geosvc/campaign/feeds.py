@@ -1,6 +1,6 @@
 """The campaign's JSON documents, built from one cursor, and their exact bytes.
 
-Pure functions of the database snapshot the cursor sees: the API (geosvc/api/campaign.py)
+Pure functions of the database snapshot the cursor sees: the API (geosvc/web/api/campaign.py)
 and the static export (export.py) call the same ones and encode with the same `encode`,
 so an exported file is byte for byte what the API serves, with the same ETag.
 """
@@ -13,11 +13,10 @@ from psycopg import Cursor
 
 from geosvc.core import present
 from geosvc.core.errors import BadRequest, NotFound
+from geosvc.core.rules import DISTANCE_METHOD, REGION_TOLERANCE_M, round_distance
 from geosvc.core.search_index import label
 from geosvc.db import campaign as sql
-from geosvc.db import queries
-from geosvc.ingest.sites import REGION_TOLERANCE_M
-from geosvc.web.api.schemas import DataOut
+from geosvc.provenance import data_block
 
 # The region check of "use my location" is the ingestion's own: within 2 km of a commune.
 POINT_TOLERANCE_M = REGION_TOLERANCE_M
@@ -35,13 +34,8 @@ def encode(document: dict) -> bytes:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
-def data_block(cursor: Cursor) -> dict:
-    # dumped through the API's schema, so dates read exactly as in every other answer
-    return DataOut().dump(present.data_block(queries.data_vintage(cursor)))
-
-
 def departements(cursor: Cursor) -> dict:
-    rows = cursor.execute(sql.DEPARTEMENTS).fetchall()
+    rows = sql.departements(cursor)
     return {
         "departements": [
             {"code": row["code"], "nom": row["nom"], "communes_count": row["communes_count"]} for row in rows
@@ -52,15 +46,14 @@ def departements(cursor: Cursor) -> dict:
 
 def departement_communes(cursor: Cursor, code: str) -> dict:
     """Every commune of a department in French order, each with its nearest served site."""
-    params = {"departement": code, "candidates": 1 + queries.KNN_EXTRA_CANDIDATES}
-    rows = cursor.execute(sql.DEPARTEMENT_COMMUNES, params).fetchall()
+    rows = sql.departement_communes(cursor, code)
     if not rows:
         raise NotFound(f"no department of the region has the code {code}", code="departement_not_found")
     return {
         "departement": {"code": code, "nom": rows[0]["departement_nom"]},
         "count": len(rows),
         "communes": [_feed_entry(row, code) for row in rows],
-        "method": queries.DISTANCE_METHOD,
+        "method": DISTANCE_METHOD,
         "data": data_block(cursor),
     }
 
@@ -70,7 +63,7 @@ def _feed_entry(row: dict, departement: str) -> dict:
     if row["id"] is not None:
         mission = {
             "id": row["id"], "name": row["name"], "city": row["city"],
-            "distance_m": round(row["distance_m"], 1), "location_precision": row["location_precision"],
+            "distance_m": round_distance(row["distance_m"]), "location_precision": row["location_precision"],
         }
     return {
         "code": row["code"],
@@ -83,23 +76,20 @@ def _feed_entry(row: dict, departement: str) -> dict:
 def nearest_to_point(cursor: Cursor, lon: float, lat: float, k: int) -> dict:
     """The k nearest served sites to a point of the region; 400 for a point outside it."""
     point = {"lon": lon, "lat": lat}
-    commune = cursor.execute(
-        sql.COMMUNE_AT_POINT, point | {"box_deg": POINT_BOX_DEG, "tolerance_m": POINT_TOLERANCE_M}
-    ).fetchone()
+    commune = sql.commune_at_point(cursor, lon, lat, POINT_BOX_DEG, POINT_TOLERANCE_M)
     if commune is None:
         raise BadRequest(
             f"the point (lon {lon}, lat {lat}) is outside Hauts-de-France: it is not within "
             f"{POINT_TOLERANCE_M / 1000:g} km of any commune of the region",
             code="outside_region", lon=lon, lat=lat, tolerance_m=POINT_TOLERANCE_M,
         )
-    params = point | {"k": k, "candidates": k + queries.KNN_EXTRA_CANDIDATES}
-    sites = cursor.execute(sql.NEAREST_TO_POINT, params).fetchall()
+    sites = sql.nearest_to_point(cursor, lon, lat, k)
     return {
         "point": point,
         "commune": {
             "code": commune["code"], "nom": commune["nom"], "departement": commune["departement"],
             "label": label(commune["nom"], commune["departement"], commune["homonym"]),
-            "distance_m": round(commune["distance_m"], 1),
+            "distance_m": round_distance(commune["distance_m"]),
         },
         "missions": [present.nearest_site(site) for site in sites],
         "method": POINT_METHOD,
@@ -109,7 +99,7 @@ def nearest_to_point(cursor: Cursor, lon: float, lat: float, k: int) -> dict:
 
 def commune_outline(cursor: Cursor, code: str) -> dict | None:
     """A GeoJSON Feature of the commune's polygon (RFC 7946: lon, lat), or None if unknown."""
-    row = cursor.execute(sql.COMMUNE_OUTLINE, {"code": code}).fetchone()
+    row = sql.commune_outline(cursor, code)
     if row is None:
         return None
     return {

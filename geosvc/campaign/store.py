@@ -17,8 +17,8 @@ from collections.abc import Callable, Hashable
 from psycopg import Cursor
 
 from geosvc.campaign import feeds
+from geosvc.core.representation import Representation
 from geosvc.db.pool import ReadDatabase
-from geosvc.web.httpcache import Representation
 
 
 class FeedCache:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from geosvc.core.rules import round_degrees, round_distance
+
 ANSWER_DATASETS = ("communes", "missions")
 SITE_FIELDS = (
     "id", "name", "address", "postcode", "city", "insee", "kind", "phone", "website",
@@ -16,19 +18,15 @@ def commune(row: dict) -> dict:
         "departement": row["departement"],
         "codesPostaux": row["codes_postaux"],
         "population": row["population"],
-        "point": {"lon": _degrees(row["lon"]), "lat": _degrees(row["lat"])},
+        "point": {"lon": round_degrees(row["lon"]), "lat": round_degrees(row["lat"])},
     }
 
 
 def site(row: dict) -> dict:
     out = {field: row[field] for field in SITE_FIELDS}
-    out["lon"], out["lat"] = _degrees(row["lon"]), _degrees(row["lat"])
+    out["lon"], out["lat"] = round_degrees(row["lon"]), round_degrees(row["lat"])
     return out
 
-
-def _degrees(value: float) -> float:
-    # 7 decimals is about 1 cm: no false precision, no float noise in the JSON
-    return round(value, 7)
 
 
 def nearest_site(row: dict) -> dict:
@@ -36,18 +34,17 @@ def nearest_site(row: dict) -> dict:
 
 
 def with_distance(site_json: dict, distance_m: float) -> dict:
-    # decimetres: far below the data's own precision, and stable across platforms
-    return site_json | {"distance_m": round(distance_m, 1)}
+    return site_json | {"distance_m": round_distance(distance_m)}
 
 
 def data_block(rows: list[dict]) -> dict:
-    """Source and vintage of the data every answer is computed from."""
+    """Source and vintage of the data every answer is computed from, ready for JSON
+    (the time of loading in ISO 8601, as the schemas document it)."""
     block = {}
     for row in rows:
         if row["name"] in ANSWER_DATASETS:
-            block[row["name"]] = {
-                key: row[key] for key in ("file", "source", "vintage", "rows", "loaded_at")
-            }
+            block[row["name"]] = {key: row[key] for key in ("file", "source", "vintage", "rows")}
+            block[row["name"]]["loaded_at"] = row["loaded_at"].isoformat()
             if row["records_dated"]:
                 block[row["name"]]["records_dated"] = row["records_dated"]
     return block

@@ -2,7 +2,7 @@
 
 Dissolving the catchments takes most of a second; their answer depends only on the loaded
 data. Keyed by the data version (every dataset's sha256 and load time, read in the same
-transaction as the data: queries.data_fingerprint), so a new ingestion is never answered from an old entry.
+transaction as the data: geosvc.db.datasets.data_fingerprint), so a new ingestion is never answered from an old entry.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from __future__ import annotations
 import collections
 from collections.abc import Iterable
 
+from geosvc.core.rules import round_degrees, round_distance
 from geosvc.coverage.network import CommuneCoverage, Coverage, Site
 
 DEFAULT_THRESHOLDS_KM = (5.0, 10.0, 15.0, 20.0)
@@ -118,8 +119,8 @@ def site_stats(coverage: Coverage) -> list[dict]:
             "hypothetical": site.hypothetical,
             "structure_id": site.structure.id,
             "structure_name": site.structure.name,
-            "lon": round(site.lon, 7),
-            "lat": round(site.lat, 7),
+            "lon": round_degrees(site.lon),
+            "lat": round_degrees(site.lat),
             **_served_stats(served.get(site.id, [])),
         })
     return out
@@ -198,7 +199,7 @@ def _by(items, key) -> dict[str, list]:
 
 def _m(value: float | None) -> float | None:
     # decimetres: far below the data's own precision, and stable across platforms
-    return None if value is None else round(value, 1)
+    return None if value is None else round_distance(value)
 
 
 def _share(part: float, whole: float) -> float | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from psycopg import Cursor
 
+from geosvc.core.rules import round_distance
 from geosvc.coverage.network import Coverage
 from geosvc.coverage.structures import structure_key
 from geosvc.db import coverage as sql
@@ -47,10 +48,10 @@ def _mismatch(row: dict, commune, coverage: Coverage) -> dict:
         "assigned_site_id": row["site_id"],
         "assigned_site_name": row["site_name"],
         "assigned_site_status": row["site_status"],
-        "assigned_distance_m": round(row["distance_m"], 1),
+        "assigned_distance_m": round_distance(row["distance_m"]),
         "nearest_site_id": nearest.id,
         "nearest_site_name": nearest.name,
-        "nearest_distance_m": round(commune.distance_m, 1),
-        "extra_distance_m": round(row["distance_m"] - commune.distance_m, 1),
+        "nearest_distance_m": round_distance(commune.distance_m),
+        "extra_distance_m": round_distance(row["distance_m"] - commune.distance_m),
         "same_structure": structure_key(row["site_name"]) == nearest.structure.id,
     }

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from psycopg import Cursor
 
-from geosvc.core import present
+from geosvc.core.rules import DISTANCE_METHOD
 from geosvc.coverage.indicators import DEFINITIONS
-from geosvc.db import queries
+from geosvc.provenance import data_block
 
 METHOD = (
-    f"{queries.DISTANCE_METHOD}; nearest among the served sites only "
+    f"{DISTANCE_METHOD}; nearest among the served sites only "
     "(status 'served': superseded and rejected rows are left out)"
 )
 
@@ -19,5 +19,5 @@ def answer_meta(cursor: Cursor) -> dict:
     return {
         "method": METHOD,
         "definitions": DEFINITIONS,
-        "data": present.data_block(queries.data_vintage(cursor)),
+        "data": data_block(cursor),
     }

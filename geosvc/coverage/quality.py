@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from psycopg import Cursor
 
+from geosvc.core.rules import round_distance
 from geosvc.db import coverage as sql
 
 # Two offices of one structure are rarely within 100 m; two rows that close are one office.
@@ -40,8 +41,8 @@ def _commune(row: dict) -> dict:
 
 
 def _outside(row: dict) -> dict:
-    return row | {"distance_m": round(row["distance_m"], 1)}
+    return row | {"distance_m": round_distance(row["distance_m"])}
 
 
 def _duplicate(row: dict) -> dict:
-    return row | {"distance_m": round(row["distance_m"], 1)}
+    return row | {"distance_m": round_distance(row["distance_m"])}

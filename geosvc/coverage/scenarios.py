@@ -11,6 +11,7 @@ from __future__ import annotations
 from psycopg import Cursor
 
 from geosvc.core.errors import BadRequest
+from geosvc.core.rules import round_degrees, round_distance
 from geosvc.coverage.indicators import indicators
 from geosvc.coverage.network import Coverage, Network, compute, stored_network, with_sites
 from geosvc.db import coverage as sql
@@ -103,7 +104,7 @@ def communes_changed(current: Coverage, scenario: Coverage) -> list[dict]:
             "population": after.population,
             "current": _nearest(before.site_id, before.distance_m, current.network),
             "scenario": _nearest(after.site_id, after.distance_m, scenario.network),
-            "delta_m": round(after.distance_m - before.distance_m, 1),
+            "delta_m": round_distance(after.distance_m - before.distance_m),
         })
     return sorted(out, key=lambda c: (-abs(c["delta_m"]), c["code"]))
 
@@ -159,7 +160,7 @@ def _moved_sites(cursor: Cursor, network: Network, moves: list[dict]) -> list[di
         out.append({
             "id": site.id, "name": site.name, "kind": site.kind, "lon": move["lon"], "lat": move["lat"],
             "insee": commune["code"], "commune": commune["nom"],
-            "previous": {"lon": round(site.lon, 7), "lat": round(site.lat, 7)},
+            "previous": {"lon": round_degrees(site.lon), "lat": round_degrees(site.lat)},
         })
     return out
 
@@ -185,7 +186,7 @@ def _new_ids(network: Network, count: int) -> list[str]:
 
 
 def _nearest(site_id: str, distance_m: float, network: Network) -> dict:
-    return {"site_id": site_id, "site_name": network.sites[site_id].name, "distance_m": round(distance_m, 1)}
+    return {"site_id": site_id, "site_name": network.sites[site_id].name, "distance_m": round_distance(distance_m)}
 
 
 def _paired(before: list[dict], after: list[dict]):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 
+from geosvc.core.rules import round_degrees, round_distance
 from geosvc.coverage.network import CommuneCoverage, Coverage
 
 COMMUNE_COLUMNS = [
@@ -47,15 +48,15 @@ def commune_record(commune: CommuneCoverage, coverage: Coverage) -> dict:
         "epci": commune.epci,
         "epci_nom": commune.epci_nom,
         "population": commune.population,
-        "point": {"lon": round(commune.lon, 7), "lat": round(commune.lat, 7)},
+        "point": {"lon": round_degrees(commune.lon), "lat": round_degrees(commune.lat)},
         "site_id": nearest.id,
         "site_name": nearest.name,
         "structure_id": nearest.structure.id,
         "structure_name": nearest.structure.name,
-        "distance_m": round(commune.distance_m, 1),
+        "distance_m": round_distance(commune.distance_m),
         "nearest": [
             {"id": site_id, "name": sites[site_id].name, "structure_id": sites[site_id].structure.id,
-             "distance_m": round(distance, 1)}
+             "distance_m": round_distance(distance)}
             for site_id, distance in commune.nearest
         ],
     }

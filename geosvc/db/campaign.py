@@ -1,15 +1,15 @@
 """Every SQL statement of the campaign feeds, as a named constant. Bind parameters only.
 
-Nearest sites follow geosvc/ingest/load.py (NEAREST_TABLE): the KNN operator `<->` on geography
-orders by *sphere* distance and only picks a few candidates through the GiST index; they are
-then ranked by `ST_Distance` on the WGS84 spheroid (geodesic metres), or near-ties could
-come out swapped.
+Nearest sites come from geosvc/db/nearest.py: ranked at ingestion for communes, by its one
+KNN-then-spheroid fragment for a point.
 """
 
 from __future__ import annotations
 
-from geosvc.db.models import SITE_SERVED
-from geosvc.db.queries import SITE_COLUMNS
+from psycopg import Cursor
+
+from geosvc.db.nearest import knn_params, nearest_sites
+from geosvc.db.sites import SITE_COLUMNS
 
 # Homonyms, by the rule the search labels use (geosvc.search.label): names equal once
 # case, accents, separators, St/Saint and a leading article are ignored; `search_name` is
@@ -32,8 +32,6 @@ IS_HOMONYM = "EXISTS (SELECT 1 FROM homonym_keys k WHERE k.name_key = replace(c.
 # agrees with geosvc.textnorm.sort_key on every department.
 FRENCH_ORDER = 'COLLATE "fr-x-icu"'
 
-# Every ingestion rewrites `datasets` (sha256 and loaded_at per file) in the same
-# transaction as the data: comparing these few rows tells whether any answer may differ.
 DEPARTEMENTS = """
     SELECT d.code, d.nom, count(c.code)::int AS communes_count
     FROM departements d LEFT JOIN communes c ON c.departement = d.code
@@ -41,30 +39,18 @@ DEPARTEMENTS = """
     ORDER BY d.code
 """
 
-# The whole department in one statement: one KNN probe per commune through the partial
-# GiST index on served sites, inside a LATERAL join (a per-row constant point, so the
-# index is used), then the spheroid ranking. LEFT JOIN: a commune stays listed, with no
-# mission, if no site at all is served.
+# The whole department in one statement; each commune's nearest served site was ranked
+# at ingestion (commune_nearest, geosvc/db/nearest.py). LEFT JOINs: a commune stays
+# listed, with no mission, if no site at all is served.
 DEPARTEMENT_COMMUNES = f"""
     WITH {HOMONYM_KEYS_CTE}
     SELECT c.code, c.nom, c.codes_postaux, {IS_HOMONYM} AS homonym,
            d.nom AS departement_nom,
-           nearest.id, nearest.name, nearest.city, nearest.location_precision, nearest.distance_m
+           s.id, s.name, s.city, s.location_precision, n.distances_m[1] AS distance_m
     FROM communes c
     JOIN departements d ON d.code = c.departement
-    LEFT JOIN LATERAL (
-        SELECT candidate.id, candidate.name, candidate.city, candidate.location_precision,
-               ST_Distance(candidate.geog, c.point) AS distance_m
-        FROM (
-            SELECT s.id, s.name, s.city, s.location_precision, s.geog
-            FROM mission_sites s
-            WHERE s.status = '{SITE_SERVED}'
-            ORDER BY s.geog <-> c.point
-            LIMIT %(candidates)s
-        ) AS candidate
-        ORDER BY distance_m, candidate.id
-        LIMIT 1
-    ) AS nearest ON true
+    LEFT JOIN commune_nearest n ON n.code = c.code
+    LEFT JOIN mission_sites s ON s.id = n.site_ids[1]
     WHERE c.departement = %(departement)s
     ORDER BY c.nom {FRENCH_ORDER}, c.code
 """
@@ -85,20 +71,8 @@ COMMUNE_AT_POINT = f"""
     LIMIT 1
 """
 
-NEAREST_TO_POINT = f"""
-    WITH point AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS geog)
-    SELECT candidate.*, ST_Distance(candidate.geog, point.geog) AS distance_m
-    FROM point
-    CROSS JOIN LATERAL (
-        SELECT {SITE_COLUMNS}, s.geog
-        FROM mission_sites s
-        WHERE s.status = '{SITE_SERVED}'
-        ORDER BY s.geog <-> point.geog
-        LIMIT %(candidates)s
-    ) AS candidate
-    ORDER BY distance_m, candidate.id
-    LIMIT %(k)s
-"""
+POINT = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography"
+NEAREST_TO_POINT = nearest_sites(POINT, columns=SITE_COLUMNS)
 
 # 6 decimals of a degree is about 10 cm: more would be noise on simplified boundaries.
 COMMUNE_OUTLINE = f"""
@@ -108,3 +82,24 @@ COMMUNE_OUTLINE = f"""
     FROM communes c
     WHERE c.code = %(code)s
 """
+
+
+def departements(cursor: Cursor) -> list[dict]:
+    return cursor.execute(DEPARTEMENTS).fetchall()
+
+
+def departement_communes(cursor: Cursor, departement: str) -> list[dict]:
+    return cursor.execute(DEPARTEMENT_COMMUNES, {"departement": departement}).fetchall()
+
+
+def commune_at_point(cursor: Cursor, lon: float, lat: float, box_deg: float, tolerance_m: float) -> dict | None:
+    params = {"lon": lon, "lat": lat, "box_deg": box_deg, "tolerance_m": tolerance_m}
+    return cursor.execute(COMMUNE_AT_POINT, params).fetchone()
+
+
+def nearest_to_point(cursor: Cursor, lon: float, lat: float, k: int) -> list[dict]:
+    return cursor.execute(NEAREST_TO_POINT, {"lon": lon, "lat": lat} | knn_params(k)).fetchall()
+
+
+def commune_outline(cursor: Cursor, code: str) -> dict | None:
+    return cursor.execute(COMMUNE_OUTLINE, {"code": code}).fetchone()

@@ -5,20 +5,16 @@ it is the stored served sites minus `removed` ids, plus `added` points passed as
 so every statement runs on the service's read-only connections.
 
 Distances: `ST_Distance(geography, geography)` is geodesic on the WGS84 spheroid, in
-metres. The KNN operator `<->` orders by *sphere* distance, so it only fetches
-candidates (a few more than needed), which are then ranked by the spheroid distance
-(geosvc/ingest/load.py NEAREST_TABLE uses the same pattern).
+metres; nearest sites come from the one KNN-then-spheroid fragment of geosvc/db/nearest.py.
 """
 
 from __future__ import annotations
 
 from psycopg import Cursor
 
-from geosvc.db.models import PRECISION_COMMUNE, SITE_SERVED
+from geosvc.core.rules import PRECISION_COMMUNE, SITE_SERVED
+from geosvc.db.nearest import knn_params, nearest_sites
 
-# Sphere and spheroid distances differ by well under 1 %: only sites within that margin of
-# the k-th can swap places, so k + 8 KNN candidates are plenty (same margin as queries.py).
-KNN_EXTRA_CANDIDATES = 8
 # Catchment and Voronoi polygons: 5 decimals of a degree is about 1 m, far below the
 # precision of the simplified commune boundaries.
 GEOJSON_DECIMALS = 5
@@ -57,26 +53,14 @@ COMMUNE_COVERAGE = f"""
     CROSS JOIN LATERAL (
         SELECT array_agg(ranked.id ORDER BY ranked.distance_m, ranked.id) AS site_ids,
                array_agg(ranked.distance_m ORDER BY ranked.distance_m, ranked.id) AS distances
-        FROM (
-            SELECT candidate.id, ST_Distance(candidate.geog, c.point) AS distance_m
-            FROM (
-                (SELECT s.id, s.geog
-                 FROM mission_sites s
-                 WHERE s.status = '{SITE_SERVED}' AND s.id <> ALL(%(removed)s::text[])
-                 ORDER BY s.geog <-> c.point
-                 LIMIT %(candidates)s)
-                UNION ALL
-                SELECT a.id, a.geog FROM added a
-            ) AS candidate
-            ORDER BY distance_m, candidate.id
-            LIMIT %(k)s
-        ) AS ranked
+        FROM ({nearest_sites("c.point", exclude=" AND s.id <> ALL(%(removed)s::text[])",
+                             also="SELECT a.id, a.geog FROM added a")}) AS ranked
     ) AS nearest
     ORDER BY c.code
 """
 
 # The current network's answer needs no search: every commune's nearest served sites were
-# ranked at ingestion (commune_nearest, geosvc/ingest/load.py), by the same rule as above.
+# ranked at ingestion (commune_nearest, geosvc/db/nearest.py), by the same rule as above.
 CURRENT_COVERAGE = """
     SELECT c.code, c.nom, c.departement, d.nom AS departement_nom, d.region,
            c.epci, e.nom AS epci_nom, e.type AS epci_type, c.population,
@@ -228,8 +212,7 @@ def commune_coverage(
         return cursor.execute(CURRENT_COVERAGE, {"k": k}).fetchall()
     cursor.execute(NO_JIT)
     params = {
-        "k": k,
-        "candidates": k + KNN_EXTRA_CANDIDATES,
+        **knn_params(k),
         "removed": removed,
         "added_ids": [site_id for site_id, _, _ in added],
         "added_lons": [lon for _, lon, _ in added],

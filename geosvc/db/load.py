@@ -14,34 +14,13 @@ import datetime as dt
 import shapely
 from sqlalchemy import Connection, Engine, text
 
-from geosvc.db.models import NEAREST_MAX, PRECISION_COMMUNE, SITE_SERVED, Base
-from geosvc.db.queries import KNN_EXTRA_CANDIDATES
+from geosvc.core.rules import PRECISION_COMMUNE
+from geosvc.db import nearest
+from geosvc.db.models import Base
 from geosvc.ingest.assignment import AssignmentRecord
 from geosvc.ingest.communes import CommuneRecord
 from geosvc.ingest.reference import EpciMembership, FormerCommuneRecord
 from geosvc.ingest.sites import SiteRecord
-
-# Every commune's nearest served sites, in one statement. The KNN operator `<->` on
-# geography orders by *sphere* distance, so it only picks candidates, a few more than
-# kept; they are ranked by ST_Distance on the WGS84 spheroid (geodesic metres), or
-# near-ties could come out swapped.
-NEAREST_TABLE = f"""
-    INSERT INTO commune_nearest (code, site_ids, distances_m)
-    SELECT c.code, array_agg(n.id ORDER BY n.distance_m, n.id), array_agg(n.distance_m ORDER BY n.distance_m, n.id)
-    FROM communes c
-    CROSS JOIN LATERAL (
-        SELECT candidate.id, ST_Distance(candidate.geog, c.point) AS distance_m
-        FROM (
-            SELECT s.id, s.geog FROM mission_sites s
-            WHERE s.status = '{SITE_SERVED}'
-            ORDER BY s.geog <-> c.point
-            LIMIT :candidates
-        ) AS candidate
-        ORDER BY distance_m, candidate.id
-        LIMIT :k
-    ) AS n
-    GROUP BY c.code
-"""
 
 # Serialises concurrent ingestions; any constant works as long as it is the same one.
 INGEST_LOCK_KEY = 7_263_001
@@ -86,7 +65,7 @@ def load(engine: Engine, data: LoadSet, progress=None) -> None:
         _copy_sites(cursor, data.sites)
         _place_sites_without_coordinates(connection)
         _copy_assignments(cursor, data.assignments)
-        _precompute_nearest(connection)
+        nearest.precompute(cursor)
         _insert_datasets(connection, data.datasets)
         connection.execute(text("ANALYZE communes; ANALYZE mission_sites"))
 
@@ -149,11 +128,6 @@ def _copy_assignments(cursor, assignments: list[AssignmentRecord]) -> None:
     with cursor.copy("COPY mission_assignments (insee, site_id) FROM STDIN") as copy:
         for record in assignments:
             copy.write_row((record.insee, record.site_id))
-
-
-def _precompute_nearest(connection: Connection) -> None:
-    params = {"k": NEAREST_MAX, "candidates": NEAREST_MAX + KNN_EXTRA_CANDIDATES}
-    connection.execute(text(NEAREST_TABLE), params)
 
 
 def _place_sites_without_coordinates(connection: Connection) -> None:

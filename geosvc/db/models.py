@@ -1,7 +1,7 @@
 """The database schema, as SQLAlchemy 2 typed models with GeoAlchemy2 columns.
 
 The models create the schema and serve the ingestion; the web service reads with
-the plain SQL of geosvc/queries.py. Geometry conventions:
+the plain SQL of the geosvc/db modules. Geometry conventions:
 
 * commune polygons are `geometry(MultiPolygon, 4326)`: WGS84 lon/lat as in GeoJSON;
 * every point that a distance is measured from or to is `geography(Point, 4326)`,
@@ -28,16 +28,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-# The states a mission site row can be in; only "served" sites are ever answered.
-SITE_SERVED = "served"
-SITE_SUPERSEDED = "superseded"  # a newer row (superseded_by) replaces its address
-SITE_REJECTED = "rejected"  # kept for the record, but its point failed a check
-
-# The most sites a nearest-site answer may list (the API's k is 1..NEAREST_MAX).
-NEAREST_MAX = 20
-
-PRECISION_ADDRESS = "address"  # coordinates of the street address
-PRECISION_COMMUNE = "commune"  # no coordinates: placed at the commune's reference point
+from geosvc.core.rules import (
+    COMMUNE_CODE_PATTERN,
+    PRECISION_ADDRESS,
+    PRECISION_COMMUNE,
+    SITE_REJECTED,
+    SITE_SERVED,
+    SITE_SUPERSEDED,
+)
 
 
 class Base(DeclarativeBase):
@@ -85,11 +83,9 @@ class Commune(Base):
     geom_repaired: Mapped[bool] = mapped_column(server_default=text("false"))
 
     __table_args__ = (
-        CheckConstraint("code ~ '^([0-9]{2}|2[AB])[0-9]{3}$'", name="commune_code_format"),
+        CheckConstraint(f"code ~ '{COMMUNE_CODE_PATTERN}'", name="commune_code_format"),
         Index("communes_geom_gist", "geom", postgresql_using="gist"),
         Index("communes_point_gist", "point", postgresql_using="gist"),
-        Index("communes_search_name", "search_name", postgresql_ops={"search_name": "text_pattern_ops"}),
-        Index("communes_codes_postaux_gin", "codes_postaux", postgresql_using="gin"),
         Index("communes_departement", "departement"),
     )
 
@@ -98,7 +94,7 @@ class CommuneNearest(Base):
     """Each commune's nearest served sites, computed at ingestion (geosvc/ingest/load.py).
 
     The answer to "nearest to this commune" only changes when an ingestion does, so it is
-    computed once, set-based, for every commune and up to NEAREST_MAX sites; the service
+    computed once, set-based, for every commune and up to MAX_K sites; the service
     holds the table in memory (geosvc/nearest.py) and answers without a query.
     """
 

@@ -1,6 +1,6 @@
 """Database access: a SQLAlchemy engine for schema and ingestion, a psycopg pool for reads.
 
-The web service's read path is plain SQL over psycopg_pool (geosvc/queries.py): one
+The web service's read path is plain SQL over psycopg_pool (the geosvc/db modules): one
 round trip per query, no ORM on the hot path. SQLAlchemy + GeoAlchemy2 own the schema
 and the bulk load, where their models and COPY access pay off.
 """

@@ -3,7 +3,7 @@
 The data changes only when `geosvc ingest` runs, so a worker can hold what it derives
 from it (the search index, the nearest-site table) and answer without a query. How it
 learns of a new ingestion: at most every `refresh_interval_s`, one request reads the
-data fingerprint (queries.DATA_FINGERPRINT: a few rows of `datasets`, rewritten by every
+data fingerprint (datasets.DATA_FINGERPRINT: a few rows of `datasets`, rewritten by every
 ingestion in the same transaction as the data). When it differs from the one the value
 was built from, the value is rebuilt from the same snapshot and swapped in; requests in
 flight keep the old one. So an ingestion shows within `refresh_interval_s` plus one
@@ -22,7 +22,7 @@ from typing import Generic, TypeVar
 from psycopg import Cursor
 
 from geosvc.core.errors import ServiceUnavailable
-from geosvc.db import queries
+from geosvc.db import datasets
 from geosvc.db.pool import ReadDatabase
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ class RefreshingStore(Generic[T]):
     def _refresh(self) -> None:
         # one repeatable-read transaction: the fingerprint describes exactly the rows read
         with self._database.cursor() as cursor:
-            version = queries.data_fingerprint(cursor)
+            version = datasets.data_fingerprint(cursor)
             if self._value is not None and version == self._version:
                 return
             started = time.perf_counter()
@@ -82,12 +82,3 @@ class RefreshingStore(Generic[T]):
         self._value, self._version = value, version
         log.info("%s built in %.2f s", self.name, time.perf_counter() - started)
 
-
-def warm_up(app) -> None:
-    """Build every store of the app now; a database that is down only postpones it."""
-    for store in app.extensions.values():
-        if isinstance(store, RefreshingStore):
-            try:
-                store.get()
-            except ServiceUnavailable:
-                log.warning("%s not built at start: database unavailable; built on first use", store.name)

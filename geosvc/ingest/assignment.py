@@ -11,8 +11,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from geosvc.db.models import SITE_SERVED
-from geosvc.ingest.communes import COMMUNE_CODE
+from geosvc.core.rules import COMMUNE_CODE, SITE_SERVED
 from geosvc.ingest.problems import Report
 from geosvc.ingest.readers import read_csv
 from geosvc.ingest.sites import SiteRecord

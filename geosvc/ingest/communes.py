@@ -8,11 +8,10 @@ import re
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, shape
 
+from geosvc.core.rules import COMMUNE_CODE, DEPARTEMENT_CODE
 from geosvc.core.textnorm import normalise_name
 from geosvc.ingest.problems import Report
 
-COMMUNE_CODE = re.compile(r"^(?:[0-9]{2}|2[AB])[0-9]{3}$")
-DEPARTEMENT_CODE = re.compile(r"^(?:[0-9]{2}|2[AB]|97[0-9])$")
 POSTCODE = re.compile(r"^[0-9]{5}$")
 MAX_NAME_CHARS = 200
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from geosvc.ingest.communes import COMMUNE_CODE, DEPARTEMENT_CODE
+from geosvc.core.rules import COMMUNE_CODE, DEPARTEMENT_CODE
 from geosvc.ingest.problems import Report
 
 SIREN = re.compile(r"^[0-9]{9}$")

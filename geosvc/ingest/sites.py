@@ -13,14 +13,16 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import Point
 
-from geosvc.db.models import (
+from geosvc.core.rules import (
+    COMMUNE_CODE,
     PRECISION_ADDRESS,
     PRECISION_COMMUNE,
+    REGION_TOLERANCE_M,
     SITE_REJECTED,
     SITE_SERVED,
     SITE_SUPERSEDED,
 )
-from geosvc.ingest.communes import COMMUNE_CODE, CommuneRecord
+from geosvc.ingest.communes import CommuneRecord
 from geosvc.ingest.problems import Report
 
 SITE_COLUMNS = ["id", "name", "address", "postcode", "city", "insee", "lat", "lon"]
@@ -29,7 +31,6 @@ OPTIONAL_COLUMNS = [
 ]
 # Simplified coastlines move edges by tens of metres: a seafront office may fall just
 # outside every polygon. Beyond this it is not in the region.
-REGION_TOLERANCE_M = 2000
 
 # Lambert-93 is metric over metropolitan France; good enough to measure how far a
 # point is from a polygon for a validation threshold (not for served distances).

@@ -65,4 +65,5 @@ def read_text(path: str | Path) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise SourceError(str(path), line, None, f"not UTF-8 (byte {raw[exc.start]:#04x} at offset {exc.start})") from exc
+        message = f"not UTF-8 (byte {raw[exc.start]:#04x} at offset {exc.start})"
+        raise SourceError(str(path), line, "encoding", message) from exc

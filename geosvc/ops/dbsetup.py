@@ -27,7 +27,7 @@ POSTGIS_CONTROL = f"/usr/share/postgresql/{PG_VERSION}/extension/postgis.control
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", None, ""}
 # Cloned by the tests (CREATE DATABASE ... TEMPLATE), so they need no superuser.
 TEMPLATE_DATABASE = "geosvc_template"
-EXTENSIONS = ["postgis", "pg_trgm", "fuzzystrmatch", "unaccent"]
+EXTENSIONS = ["postgis"]
 
 
 class SetupError(RuntimeError):

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import atexit
 import logging
 
 from apiflask import APIFlask
 
 from geosvc import __version__
 from geosvc.config import Settings
-from geosvc.db.pool import ReadDatabase
-from geosvc.web import cors, errors, httpcache, ratelimit, security
+from geosvc.web import cors, errors, httpcache, ratelimit, security, state
 from geosvc.web.api import assets, bench, campaign, communes, coverage, docs, health, missions, search
 from geosvc.web.api.schemas import ErrorOut
-from geosvc.web.state import EXTENSION
 
 DESCRIPTION = (
     "Which mission locale is nearest to a commune of Hauts-de-France. Distances are geodesic "
@@ -24,7 +21,7 @@ DESCRIPTION = (
 def build_app(settings: Settings | None = None) -> APIFlask:
     settings = settings or Settings.from_env()
     logging.basicConfig(level=settings.log_level)
-    # docs_path=None: the docs page is geosvc/api/docs.py (no CDN, no inline script)
+    # docs_path=None: the docs page is geosvc/web/api/docs.py (no CDN, no inline script)
     app = APIFlask(__name__, title="geosvc", version=__version__, docs_path=None)
     app.config.update(_api_config())
     app.json.sort_keys = False  # keep the documented field order
@@ -34,14 +31,15 @@ def build_app(settings: Settings | None = None) -> APIFlask:
     ratelimit.init_app(app)
     httpcache.init_app(app)  # compression; ETags and 304s are per view
     cors.init_app(app, settings)  # before the pool: a bad GEOSVC_CORS_ORIGINS fails fast
-    database = ReadDatabase(settings)
-    app.extensions[EXTENSION] = database
-    atexit.register(database.close)
+    state.init_app(app, settings)
     for blueprint in (
-        communes.bp, search.bp, missions.bp, health.bp, bench.bp,
+        communes.bp, search.bp, missions.bp, health.bp,
         coverage.bp, coverage.page_bp, assets.bp, campaign.bp, campaign.page_bp,
     ):
         app.register_blueprint(blueprint)
+    if settings.bench_endpoints:
+        # the benchmark's baseline only: never served, nor documented, in production
+        app.register_blueprint(bench.bp)
     app.register_blueprint(docs.bp)
     return app
 

@@ -18,11 +18,10 @@
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-
 from flask import Response, request
 from flask_compress import Compress
+
+from geosvc.core.representation import Representation, strong_etag  # noqa: F401 - part of this module's API
 
 FEED_MAX_AGE_S = 300
 FEED_STALE_WHILE_REVALIDATE_S = 3600
@@ -43,21 +42,6 @@ MAX_BUFFERED_BYTES = 2 * 1024 * 1024
 CODINGS = ("zstd", "br", "gzip", "deflate")
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Representation:
-    """The bytes of an answer and their strong entity tag (unquoted)."""
-
-    body: bytes
-    etag: str
-
-    @classmethod
-    def of(cls, body: bytes) -> Representation:
-        return cls(body, strong_etag(body))
-
-
-def strong_etag(body: bytes) -> str:
-    # 128 bits of SHA-256: collisions are out of reach, the header stays short
-    return hashlib.sha256(body).hexdigest()[:32]
 
 
 def cacheable(representation: Representation, mimetype: str = JSON,

@@ -16,8 +16,8 @@ class _GunicornApp(BaseApplication):
 
     def load(self):
         # Built in each worker after the fork, so every worker has its own pool.
-        from geosvc.db.snapshot import warm_up
         from geosvc.web import create_app
+        from geosvc.web.state import warm_up
 
         app = create_app()
         warm_up(app)  # build the in-memory answers now, not on a user's first request

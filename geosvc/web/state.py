@@ -1,13 +1,93 @@
-"""What a view needs from the running app, without importing the app."""
+"""Per-worker state of the running app, and typed accessors to it (as flaskr's `get_db`).
+
+One `WorkerState` per app, hence per gunicorn worker (the app is built after the fork):
+the read pool and the answers held in memory, each in a RefreshingStore rebuilt when an
+ingestion changes the data. Views ask for what they need through the functions below;
+nothing else knows where the state is kept.
+"""
 
 from __future__ import annotations
 
-from flask import current_app
+import atexit
+import dataclasses
+import logging
 
+from flask import Flask, current_app
+
+from geosvc.campaign.store import FeedCache
+from geosvc.config import Settings
+from geosvc.core.errors import ServiceUnavailable
+from geosvc.core.search_index import Index
+from geosvc.coverage.cache import AnswerCache
 from geosvc.db.pool import ReadDatabase
+from geosvc.db.snapshot import RefreshingStore
+from geosvc.nearest import NearestTable, build_nearest_table
+from geosvc.search import build_index
 
-EXTENSION = "geosvc.read_db"
+log = logging.getLogger(__name__)
+
+KEY = "geosvc"
+
+
+@dataclasses.dataclass
+class WorkerState:
+    database: ReadDatabase
+    nearest: RefreshingStore[NearestTable]
+    search: RefreshingStore[Index]
+    feeds: RefreshingStore[FeedCache]
+    catchments: AnswerCache
+
+    def stores(self) -> list[RefreshingStore]:
+        return [self.nearest, self.search, self.feeds]
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    database = ReadDatabase(settings)
+    interval = settings.refresh_interval_s
+    app.extensions[KEY] = WorkerState(
+        database=database,
+        nearest=RefreshingStore(database, build_nearest_table, "nearest-site table", interval),
+        search=RefreshingStore(database, build_index, "search index", interval),
+        # the feeds are encoded on demand: a fresh, empty cache per data version
+        feeds=RefreshingStore(database, lambda _cursor: FeedCache(database), "campaign feeds", interval),
+        catchments=AnswerCache(),
+    )
+    atexit.register(database.close)
+
+
+def state_of(app: Flask | None = None) -> WorkerState:
+    return (app or current_app).extensions[KEY]
 
 
 def read_db() -> ReadDatabase:
-    return current_app.extensions[EXTENSION]
+    return state_of().database
+
+
+def nearest_table() -> NearestTable:
+    return state_of().nearest.get()
+
+
+def search_index() -> Index:
+    return state_of().search.get()
+
+
+def campaign_feeds() -> FeedCache:
+    return state_of().feeds.get()
+
+
+def catchment_cache() -> AnswerCache:
+    return state_of().catchments
+
+
+def close_app(app: Flask) -> None:
+    """Close the app's read pool (tests, and any process that builds several apps)."""
+    state_of(app).database.close()
+
+
+def warm_up(app: Flask) -> None:
+    """Build every store of the app now; a database that is down only postpones it."""
+    for store in state_of(app).stores():
+        try:
+            store.get()
+        except ServiceUnavailable:
+            log.warning("%s not built at start: database unavailable; built on first use", store.name)

@@ -3,7 +3,7 @@
 `npm ci` (scripts/setup.sh) installs the version pinned in package.json/package-lock.json;
 this blueprint serves its dist/ folder at /vendor/leaflet/ (leaflet.js, leaflet.css and
 images/). The analyst page uses it, and so can any later page. The report's standalone
-map inlines the same files (geosvc/coverage/html_map.py), through `leaflet_file`.
+map inlines the same files (geosvc/cli/html_map.py), through `leaflet_file`.
 """
 
 from __future__ import annotations

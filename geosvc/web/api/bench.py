@@ -1,4 +1,4 @@
-"""A constant answer: the benchmark's yardstick (geosvc/bench.py).
+"""A constant answer: the benchmark's yardstick (geosvc_tools/bench.py), served only with GEOSVC_BENCH_ENDPOINTS=1.
 
 It does what every endpoint does, Flask routing and JSON, and nothing else, so an
 endpoint's throughput divided by this one's is the share left after its own work,

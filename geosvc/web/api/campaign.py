@@ -12,9 +12,7 @@ from apiflask import APIBlueprint
 from flask import Blueprint, current_app, render_template
 
 from geosvc.campaign import feeds
-from geosvc.campaign.store import FeedCache
 from geosvc.core.errors import BadRequest
-from geosvc.db.snapshot import RefreshingStore
 from geosvc.web.api.campaign_schemas import (
     NOT_MODIFIED,
     CacheHeaders,
@@ -29,27 +27,14 @@ from geosvc.web.api.campaign_schemas import (
 from geosvc.web.api.communes import checked_code, unknown_commune
 from geosvc.web.api.schemas import DEPARTEMENT_PATTERN
 from geosvc.web.httpcache import GEOJSON, NO_STORE, Representation, cacheable
-from geosvc.web.state import EXTENSION, read_db
+from geosvc.web.state import campaign_feeds, read_db
 
 bp = APIBlueprint("campaign", __name__, tag="Campaign site")
 page_bp = Blueprint("campaign_page", __name__)
 
-STORE = "geosvc.campaign_store"
 _DEPARTEMENT = re.compile(DEPARTEMENT_PATTERN)
 _ERRORS = {400: "Bad Request", 404: "Not Found", 503: "Service Unavailable"}
 
-
-@bp.record_once
-def _create_store(state) -> None:
-    database = state.app.extensions[EXTENSION]
-    state.app.extensions[STORE] = RefreshingStore(
-        database, lambda _cursor: FeedCache(database), "campaign feeds",
-        state.app.config["GEOSVC_SETTINGS"].refresh_interval_s,
-    )
-
-
-def _feeds() -> FeedCache:
-    return current_app.extensions[STORE].get()
 
 
 @bp.get("/departements")
@@ -58,7 +43,7 @@ def _feeds() -> FeedCache:
 @bp.doc(summary="The departments of the region, with their number of communes",
         responses={304: NOT_MODIFIED, 503: _ERRORS[503]})
 def departements(headers_data: dict):
-    return cacheable(_feeds().get("departements", feeds.departements))
+    return cacheable(campaign_feeds().get("departements", feeds.departements))
 
 
 @bp.get("/departements/<code>/communes")
@@ -73,7 +58,7 @@ def departements(headers_data: dict):
 )
 def departement_communes(code: str, headers_data: dict):
     code = _checked_departement(code)
-    return cacheable(_feeds().get(("communes", code), lambda cursor: feeds.departement_communes(cursor, code)))
+    return cacheable(campaign_feeds().get(("communes", code), lambda cursor: feeds.departement_communes(cursor, code)))
 
 
 @bp.get("/nearest")

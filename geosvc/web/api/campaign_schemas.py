@@ -8,7 +8,8 @@ from apiflask import Schema
 from apiflask.fields import Dict, Float, Integer, List, Nested, String
 from apiflask.validators import OneOf, Range
 
-from geosvc.web.api.schemas import MAX_K, DataOut, NearestMissionOut, PointOut
+from geosvc.core.rules import MAX_K
+from geosvc.web.api.schemas import DataOut, NearestMissionOut, PointOut
 
 
 def _precision():

@@ -7,16 +7,14 @@ from flask import current_app, request
 
 from geosvc.core import present
 from geosvc.core.errors import BadRequest, NotFound
-from geosvc.db import queries
-from geosvc.db.snapshot import RefreshingStore
-from geosvc.ingest.communes import COMMUNE_CODE
-from geosvc.nearest import NearestTable, build_nearest_table
-from geosvc.web.api.schemas import DEFAULT_K, MAX_K, CommuneAnswer, NearestAnswer, NearestQuery
-from geosvc.web.state import EXTENSION, read_db
+from geosvc.core.rules import COMMUNE_CODE, DEFAULT_K, MAX_K
+from geosvc.db import communes as communes_sql
+from geosvc.provenance import data_block
+from geosvc.web.api.schemas import CommuneAnswer, NearestAnswer, NearestQuery
+from geosvc.web.state import nearest_table, read_db
 
 bp = APIBlueprint("communes", __name__, tag="Communes")
 
-NEAREST_STORE = "geosvc.nearest_store"
 
 @bp.get("/communes/<code>")
 @bp.output(CommuneAnswer)
@@ -24,8 +22,8 @@ NEAREST_STORE = "geosvc.nearest_store"
 def get_commune(code: str):
     code = checked_code(code)
     with read_db().cursor() as cursor:
-        row = queries.get_commune(cursor, code) or unknown_commune(cursor, code)
-        return present.commune(row) | {"data": present.data_block(queries.data_vintage(cursor))}
+        row = communes_sql.get_commune(cursor, code) or unknown_commune(cursor, code)
+        return present.commune(row) | {"data": data_block(cursor)}
 
 
 @bp.get("/communes/<code>/nearest")
@@ -35,7 +33,7 @@ def get_commune(code: str):
 @bp.doc(summary="The k nearest served mission sites to a commune", responses=[400, 404, 503])
 def nearest(code: str, query_data: dict):
     code = checked_code(code)
-    encoded = nearest_store().get().encoded(code, _checked_k(request.args.get("k")))
+    encoded = nearest_table().encoded(code, _checked_k(request.args.get("k")))
     if encoded is None:
         with read_db().cursor() as cursor:
             unknown_commune(cursor, code)
@@ -43,18 +41,6 @@ def nearest(code: str, query_data: dict):
     # NearestTable already holds the documented shape (Schemathesis checks it)
     return current_app.response_class(encoded, mimetype="application/json")
 
-
-@bp.record_once
-def _create_store(state) -> None:
-    # one table per app, hence per gunicorn worker (the app is built after the fork)
-    state.app.extensions[NEAREST_STORE] = RefreshingStore(
-        state.app.extensions[EXTENSION], build_nearest_table, "nearest-site table",
-        state.app.config["GEOSVC_SETTINGS"].refresh_interval_s,
-    )
-
-
-def nearest_store() -> RefreshingStore[NearestTable]:
-    return current_app.extensions[NEAREST_STORE]
 
 
 def _checked_k(raw: str | None) -> int:
@@ -77,7 +63,7 @@ def checked_code(code: str) -> str:
 
 
 def unknown_commune(cursor, code: str):
-    former = queries.find_former_commune(cursor, code)
+    former = communes_sql.find_former_commune(cursor, code)
     if former is None:
         raise NotFound(f"no commune has the code {code}", code="commune_not_found")
     name = f" ({former['nom']})" if former["nom"] else ""

@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 
 from apiflask import APIBlueprint
-from flask import Blueprint, Response, current_app, render_template
+from flask import Blueprint, Response, render_template
 
 from geosvc.coverage import catchments, official, quality, scenarios, tables
-from geosvc.coverage.cache import AnswerCache
 from geosvc.coverage.indicators import indicators
 from geosvc.coverage.network import compute, stored_network
 from geosvc.coverage.provenance import answer_meta
-from geosvc.db import queries
+from geosvc.db import datasets
 from geosvc.web.api.coverage_schemas import (
     AssignmentOut,
     CatchmentsQuery,
@@ -31,13 +30,12 @@ from geosvc.web.api.coverage_schemas import (
     ScenarioOut,
 )
 from geosvc.web.ratelimit import expensive
-from geosvc.web.state import read_db
+from geosvc.web.state import catchment_cache, read_db
 
 bp = APIBlueprint("coverage", __name__, tag="Coverage")
 page_bp = Blueprint("analyse", __name__)
 
 GEOJSON = "application/geo+json"
-CATCHMENT_CACHE = "geosvc.coverage.catchments"
 # The non-JSON answers, documented in /openapi.json next to the JSON ones.
 CSV_CONTENT = {"text/csv": {"schema": {"type": "string", "description": "RFC 4180 CSV, UTF-8, header line"}}}
 GEOJSON_CONTENT = {GEOJSON: {"schema": {
@@ -103,7 +101,7 @@ def get_catchments(query_data: dict):
     by = query_data["by"]
     with read_db().cursor() as cursor:
         meta = answer_meta(cursor)
-        version = queries.data_fingerprint(cursor)
+        version = datasets.data_fingerprint(cursor)
 
         def layer_text() -> str:
             features = catchments.layer(cursor, compute(cursor, stored_network(cursor)), by)
@@ -113,7 +111,7 @@ def get_catchments(query_data: dict):
             )
 
         # the polygons only change with the data: dissolved once per data version and layer
-        text = _catchment_cache().get_or_compute((by, version), layer_text)
+        text = catchment_cache().get_or_compute((by, version), layer_text)
     return Response(text, mimetype=GEOJSON)
 
 
@@ -160,12 +158,8 @@ def post_scenario(json_data: dict):
 
 @page_bp.get("/analyse")
 def analyse_page():
-    """The analyst page: choropleth, catchments, indicators, scenario form (geosvc/static/analyse.js)."""
+    """The analyst page: choropleth, catchments, indicators, scenario form (geosvc/web/static/analyse.js)."""
     return render_template("analyse.html")
-
-
-def _catchment_cache() -> AnswerCache:
-    return current_app.extensions.setdefault(CATCHMENT_CACHE, AnswerCache())
 
 
 def _select(communes, query: dict) -> list:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from apiflask import APIBlueprint
 
-from geosvc.core import present
-from geosvc.db import queries
+from geosvc.db import datasets
+from geosvc.provenance import data_block
 from geosvc.web.api.schemas import HealthOut
 from geosvc.web.state import read_db
 
@@ -17,8 +17,8 @@ bp = APIBlueprint("health", __name__, tag="Operations")
 @bp.doc(summary="Database reachability, PostGIS version, row counts, data vintage", responses=[503])
 def health():
     with read_db().cursor() as cursor:
-        row = queries.health(cursor)
-        vintage = present.data_block(queries.data_vintage(cursor))
+        row = datasets.health(cursor)
+        vintage = data_block(cursor)
     counts = {key: row[key] for key in ("communes", "sites", "served_sites", "former_communes")}
     return {
         "status": "ok" if counts["communes"] and counts["served_sites"] else "empty",

@@ -6,8 +6,9 @@ from apiflask import APIBlueprint
 
 from geosvc.core import present
 from geosvc.core.errors import NotFound
-from geosvc.db import queries
-from geosvc.db.models import SITE_SERVED
+from geosvc.core.rules import SITE_SERVED
+from geosvc.db import sites as sites_sql
+from geosvc.provenance import data_block
 from geosvc.web.api.schemas import MissionAnswer, MissionList
 from geosvc.web.state import read_db
 
@@ -19,10 +20,10 @@ bp = APIBlueprint("missions", __name__, tag="Missions locales")
 @bp.doc(summary="Every served mission site", responses=[503])
 def list_missions():
     with read_db().cursor() as cursor:
-        sites = queries.list_served_sites(cursor)
+        sites = sites_sql.list_served_sites(cursor)
         return {
             "missions": [present.site(site) for site in sites],
-            "data": present.data_block(queries.data_vintage(cursor)),
+            "data": data_block(cursor),
         }
 
 
@@ -31,7 +32,7 @@ def list_missions():
 @bp.doc(summary="One served mission site by id", responses=[404, 503])
 def get_mission(site_id: str):
     with read_db().cursor() as cursor:
-        site = queries.get_site(cursor, site_id[:200])
+        site = sites_sql.get_site(cursor, site_id[:200])
         if site is None:
             raise NotFound(f"no mission site has the id {site_id[:200]!r}", code="mission_not_found")
         if site["status"] != SITE_SERVED:
@@ -40,4 +41,4 @@ def get_mission(site_id: str):
                 code="mission_not_served",
                 superseded_by=site["superseded_by"],
             )
-        return present.site(site) | {"data": present.data_block(queries.data_vintage(cursor))}
+        return present.site(site) | {"data": data_block(cursor)}

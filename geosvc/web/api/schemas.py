@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from apiflask import Schema
-from apiflask.fields import DateTime, Dict, Float, Integer, List, Nested, String
+from apiflask.fields import Dict, Float, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
 
-MAX_K = 20
-DEFAULT_K = 3
+from geosvc.core.rules import DEFAULT_K, DEPARTEMENT_CODE_PATTERN, MAX_K, PRECISIONS
+
 MAX_LIMIT = 100
 MAX_QUERY_CHARS = 100
-DEPARTEMENT_PATTERN = r"^(?:[0-9]{2}|2[AB]|97[0-9])$"
+DEPARTEMENT_PATTERN = DEPARTEMENT_CODE_PATTERN
 
 
 # --- requests -------------------------------------------------------------------------
@@ -51,7 +51,7 @@ class MissionOut(Schema):
     website = String(allow_none=True)
     lon = Float(required=True)
     lat = Float(required=True)
-    location_precision = String(required=True, validate=OneOf(["address", "commune"]), metadata={
+    location_precision = String(required=True, validate=OneOf(PRECISIONS), metadata={
         "description": "'commune': the source has no coordinates, the point is the commune's reference point",
     })
 
@@ -65,7 +65,7 @@ class DatasetOut(Schema):
     source = String(required=True)
     vintage = String(required=True)
     rows = Integer(required=True)
-    loaded_at = DateTime(required=True)
+    loaded_at = String(required=True, metadata={"format": "date-time", "description": "ISO 8601, with offset"})
     records_dated = Dict(metadata={"description": "first and last source_date of the served sites"})
 
 

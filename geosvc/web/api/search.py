@@ -8,34 +8,13 @@ from apiflask import APIBlueprint
 from flask import current_app
 
 from geosvc.core import present
-from geosvc.core.search_index import Commune, Hit, Index, parse_query
-from geosvc.db import queries
-from geosvc.db.snapshot import RefreshingStore
+from geosvc.core.search_index import Commune, Hit, parse_query
 from geosvc.web.api.schemas import AutocompleteAnswer, AutocompleteQuery, CommuneSearchQuery, SearchAnswer
-from geosvc.web.state import EXTENSION
+from geosvc.web.state import search_index
 
 bp = APIBlueprint("search", __name__, tag="Communes")
 
-STORE = "geosvc.search_store"
 
-
-@bp.record_once
-def _create_store(state) -> None:
-    # one index per app, hence per gunicorn worker (the app is built after the fork)
-    state.app.extensions[STORE] = RefreshingStore(
-        state.app.extensions[EXTENSION], build_index, "search index",
-        state.app.config["GEOSVC_SETTINGS"].refresh_interval_s,
-    )
-
-
-def build_index(cursor) -> Index:
-    return Index(
-        queries.search_index_communes(cursor), queries.search_index_former(cursor), data=queries.data_vintage(cursor)
-    )
-
-
-def search_store() -> RefreshingStore[Index]:
-    return current_app.extensions[STORE]
 
 
 @bp.get("/communes")
@@ -50,7 +29,7 @@ def search_store() -> RefreshingStore[Index]:
 )
 def search(query_data: dict):
     query = parse_query(query_data["q"])
-    index = search_store().get()
+    index = search_index()
     hits = index.search(query, limit=query_data["limit"], departement=query_data.get("departement"))
     return {"communes": [_hit(hit) for hit in hits], "data": present.data_block(index.data)}
 
@@ -66,7 +45,7 @@ def search(query_data: dict):
 )
 def autocomplete(query_data: dict):
     query = parse_query(query_data["q"])
-    hits = search_store().get().search(query, limit=query_data["limit"], departement=query_data.get("departement"))
+    hits = search_index().search(query, limit=query_data["limit"], departement=query_data.get("departement"))
     # Serialised here rather than by @bp.output's marshmallow dump, which took a sixth of
     # this endpoint's time (README, Search): the schema still documents the answer, and
     # tests/test_search.py checks answers against it.

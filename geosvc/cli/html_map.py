@@ -18,9 +18,9 @@ from markupsafe import Markup
 
 from geosvc.web.api.assets import LEAFLET_DIST, leaflet_file
 
-PACKAGE = Path(__file__).resolve().parent.parent
-TEMPLATES = PACKAGE / "templates"
-STATIC = PACKAGE / "static"
+WEB = Path(__file__).resolve().parent.parent / "web"
+TEMPLATES = WEB / "templates"
+STATIC = WEB / "static"
 TEMPLATE = "coverage_map_standalone.html"
 CSS_IMAGE = re.compile(r"url\((images/[A-Za-z0-9._-]+\.png)\)")
 

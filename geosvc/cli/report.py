@@ -12,7 +12,8 @@ from pathlib import Path
 
 from psycopg import Cursor
 
-from geosvc.coverage import catchments, charts, html_map, official, quality, tables
+from geosvc.cli import html_map
+from geosvc.coverage import catchments, charts, official, quality, tables
 from geosvc.coverage.catchments import feature_collection
 from geosvc.coverage.indicators import indicators
 from geosvc.coverage.network import compute, stored_network

@@ -46,7 +46,7 @@ def parse_thresholds(text: str) -> list[float]:
 
 def report(settings: Settings, out_dir: Path, thresholds_km: list[float], farthest: int) -> list[str]:
     """Write the report; returns lines to print (files written, headline figures)."""
-    from geosvc.coverage.report import write_report
+    from geosvc.cli.report import write_report
 
     with read_cursor(settings) as cursor:
         written = write_report(cursor, out_dir, thresholds_km, farthest)

@@ -1,0 +1,1 @@
+"""Ingestion: read and validate every file, then load them in one transaction (geosvc/db/load.py)."""
