@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from geosvc.core.rules import round_degrees, round_distance
 
-ANSWER_DATASETS = ("communes", "missions")
+ANSWER_DATASETS = ("communes", "missions", "zones")
 SITE_FIELDS = (
-    "id", "name", "address", "postcode", "city", "insee", "kind", "phone", "website",
-    "lon", "lat", "location_precision",
+    "id", "mission_locale", "name", "kind", "address", "postcode", "city", "insee", "phone", "email", "website",
+    "hours", "accessibility", "lon", "lat", "location_precision", "record_date", "confirmed",
 )
 
 
@@ -23,6 +23,8 @@ def commune(row: dict) -> dict:
 
 
 def site(row: dict) -> dict:
+    """A site as every answer shows it: its mission locale, contact, hours, point, and the date
+    of its record (`confirmed`: the union's head-office address of the zones' month is this one)."""
     out = {field: row[field] for field in SITE_FIELDS}
     out["lon"], out["lat"] = round_degrees(row["lon"]), round_degrees(row["lat"])
     return out
@@ -48,3 +50,19 @@ def data_block(rows: list[dict]) -> dict:
             if row["records_dated"]:
                 block[row["name"]]["records_dated"] = row["records_dated"]
     return block
+
+
+def mission_locale(row: dict) -> dict:
+    """A mission locale: the union's code and official name, a readable name, and the
+    head-office address the union stated (abbreviated as published)."""
+    return {
+        "code": row["code"],
+        "name": row["name"],
+        "official_name": row["official_name"],
+        "head_office": {
+            "address": row["address"], "postcode": row["postcode"], "city": row["city"],
+            "insee": row["head_office_insee"],
+        },
+        "communes_count": row["communes_count"],
+        "population": row["population"],
+    }

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 
 import shapely
 from sqlalchemy import Connection, Engine, text
 
+from geosvc.core.records import CommuneRecord, EpciMembership, FormerCommuneRecord, MissionLocale, SiteRecord, ZoneRow
 from geosvc.core.rules import PRECISION_COMMUNE
-from geosvc.db import nearest
+from geosvc.db import nearest, network
 from geosvc.db.models import Base
-from geosvc.ingest.assignment import AssignmentRecord
-from geosvc.ingest.communes import CommuneRecord
-from geosvc.ingest.reference import EpciMembership, FormerCommuneRecord
-from geosvc.ingest.sites import SiteRecord
 
 # Serialises concurrent ingestions; any constant works as long as it is the same one.
 INGEST_LOCK_KEY = 7_263_001
@@ -44,7 +42,21 @@ class LoadSet:
     former: list[FormerCommuneRecord]
     sites: list[SiteRecord]
     datasets: list[DatasetInfo]
-    assignments: list[AssignmentRecord] = dataclasses.field(default_factory=list)
+    missions_locales: list[MissionLocale] = dataclasses.field(default_factory=list)
+    zones: list[ZoneRow] = dataclasses.field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """What the shrink guard compares with the data loaded now."""
+        return {"communes": len(self.communes), "zones": len(self.zones), "mission_sites": len(self.sites)}
+
+
+class ShrinkRefused(Exception):
+    """The new data would drop more than SHRINK_LIMIT of what is loaded; nothing was written."""
+
+
+# A new source that loses more than this share of the communes, zones or sites loaded now
+# is more likely a truncated or wrongly filtered file than a real change: refused unless asked.
+SHRINK_LIMIT = 0.10
 
 
 def ensure_schema(connection: Connection) -> None:
@@ -53,19 +65,23 @@ def ensure_schema(connection: Connection) -> None:
     Base.metadata.create_all(connection, checkfirst=True)
 
 
-def load(engine: Engine, data: LoadSet, progress=None) -> None:
+def load(engine: Engine, data: LoadSet, progress=None, allow_shrink: bool = False) -> None:
     with engine.begin() as connection:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": INGEST_LOCK_KEY})
         ensure_schema(connection)
+        if not allow_shrink:
+            _refuse_shrink(connection, data.counts())
         _delete_all(connection)
         cursor = connection.connection.driver_connection.cursor()
         _copy_reference(cursor, data)
         _copy_communes(cursor, data.communes, {m.commune: m.siren for m in data.epci}, progress)
         _copy_former(cursor, data.former)
+        _copy_missions_locales(cursor, data.missions_locales, {c.code for c in data.communes})
         _copy_sites(cursor, data.sites)
         _place_sites_without_coordinates(connection)
-        _copy_assignments(cursor, data.assignments)
+        _copy_zones(cursor, data.zones)
         nearest.precompute(cursor)
+        network.precompute_own_sites(cursor)
         _insert_datasets(connection, data.datasets)
         connection.execute(text("ANALYZE communes; ANALYZE mission_sites"))
 
@@ -73,8 +89,8 @@ def load(engine: Engine, data: LoadSet, progress=None) -> None:
 def _delete_all(connection: Connection) -> None:
     # children before parents, for the foreign keys
     tables = (
-        "datasets", "commune_nearest", "mission_assignments", "mission_sites", "former_communes", "communes",
-        "epci", "departements",
+        "datasets", "commune_nearest", "commune_own_sites", "zones", "mission_sites", "missions_locales",
+        "former_communes", "communes", "epci", "departements",
     )
     for table in tables:
         connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed table names
@@ -112,22 +128,48 @@ def _copy_former(cursor, former: list[FormerCommuneRecord]) -> None:
 def _copy_sites(cursor, sites: list[SiteRecord]) -> None:
     columns = (
         "id, name, address, postcode, city, insee, kind, phone, website, source, source_date, "
-        "coord_source, note, superseded_by, location_precision, status, status_reason, geog"
+        "coord_source, note, superseded_by, mission_locale, email, hours, accessibility, confirmed, "
+        "location_precision, status, status_reason, geog"
     )
     with cursor.copy(f"COPY mission_sites ({columns}) FROM STDIN") as copy:
         for site in sites:
             point = _ewkb(shapely.Point(site.lon, site.lat)) if site.lon is not None else None
+            hours = json.dumps(site.hours, ensure_ascii=False) if site.hours is not None else None
             copy.write_row((
                 site.id, site.name, site.address, site.postcode, site.city, site.insee, site.kind,
                 site.phone, site.website, site.source, site.source_date, site.coord_source, site.note,
-                site.superseded_by, site.location_precision, site.status, site.status_reason, point,
+                site.superseded_by, site.mission_locale, site.email, hours, site.accessibility, site.confirmed,
+                site.location_precision, site.status, site.status_reason, point,
             ))
 
 
-def _copy_assignments(cursor, assignments: list[AssignmentRecord]) -> None:
-    with cursor.copy("COPY mission_assignments (insee, site_id) FROM STDIN") as copy:
-        for record in assignments:
-            copy.write_row((record.insee, record.site_id))
+def _copy_missions_locales(cursor, missions: list[MissionLocale], commune_codes: set[str]) -> None:
+    columns = "code, official_name, name, address, postcode, city, head_office_insee"
+    with cursor.copy(f"COPY missions_locales ({columns}) FROM STDIN") as copy:
+        for mission in missions:
+            seat = mission.seat_insee if mission.seat_insee in commune_codes else None
+            copy.write_row((mission.code, mission.official_name, mission.display_name, mission.address or None,
+                            mission.postcode or None, mission.city or None, seat))
+
+
+def _copy_zones(cursor, zones: list[ZoneRow]) -> None:
+    pairs = {}
+    for row in zones:  # one row per (commune, mission locale), as the union allows repeats
+        pairs.setdefault((row.insee, row.ml_code), row.multiple)
+    with cursor.copy("COPY zones (insee, mission_locale, several) FROM STDIN") as copy:
+        for (insee, code), several in pairs.items():
+            copy.write_row((insee, code, several))
+
+
+def _refuse_shrink(connection: Connection, new: dict[str, int]) -> None:
+    for table, count in new.items():
+        current = connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()  # noqa: S608 - fixed names
+        if current and count < current * (1 - SHRINK_LIMIT):
+            raise ShrinkRefused(
+                f"{table}: the new data has {count} rows where {current} are loaded "
+                f"(-{1 - count / current:.0%}, more than {SHRINK_LIMIT:.0%}); nothing was written. "
+                "If this is intended, ingest again with --allow-shrink."
+            )
 
 
 def _place_sites_without_coordinates(connection: Connection) -> None:

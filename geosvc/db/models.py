@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from geosvc.core.rules import (
@@ -91,7 +92,7 @@ class Commune(Base):
 
 
 class CommuneNearest(Base):
-    """Each commune's nearest served sites, computed at ingestion (geosvc/ingest/load.py).
+    """Each commune's nearest served sites, computed at ingestion (geosvc/db/nearest.py).
 
     The answer to "nearest to this commune" only changes when an ingestion does, so it is
     computed once, set-based, for every commune and up to MAX_K sites; the service
@@ -118,6 +119,48 @@ class FormerCommune(Base):
     code_actuel: Mapped[str] = mapped_column(ForeignKey("communes.code"))
 
 
+class MissionLocale(Base):
+    """A mission locale: the organisation responsible for the young people of its zone.
+
+    From the union's (UNML) coverage table: its code, official name and the head-office
+    address it stated that month. The display name is derived from the official one.
+    """
+
+    __tablename__ = "missions_locales"
+
+    code: Mapped[str] = mapped_column(Text, primary_key=True)  # the union's "Code ML"
+    official_name: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(Text)
+    postcode: Mapped[str | None] = mapped_column(Text)
+    city: Mapped[str | None] = mapped_column(Text)
+    # the commune of the stated head office, when found among the communes
+    head_office_insee: Mapped[str | None] = mapped_column(Text)
+
+
+class Zone(Base):
+    """Commune -> mission locale, as the union's table states it (a commune may have several)."""
+
+    __tablename__ = "zones"
+
+    insee: Mapped[str] = mapped_column(ForeignKey("communes.code"), primary_key=True)
+    mission_locale: Mapped[str] = mapped_column(ForeignKey("missions_locales.code"), primary_key=True, index=True)
+    # the union's "Commune présente sur plusieurs ML"
+    several: Mapped[bool] = mapped_column(server_default=text("false"))
+
+
+class CommuneOwnSites(Base):
+    """Each commune's own mission locale(s) and all their served sites, ranked by geodesic
+    distance at ingestion (geosvc/db/network.py), held in memory like commune_nearest."""
+
+    __tablename__ = "commune_own_sites"
+
+    code: Mapped[str] = mapped_column(ForeignKey("communes.code"), primary_key=True)
+    mission_locale: Mapped[str] = mapped_column(ForeignKey("missions_locales.code"), primary_key=True)
+    site_ids: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    distances_m: Mapped[list[float]] = mapped_column(ARRAY(Float))
+
+
 class MissionSite(Base):
     __tablename__ = "mission_sites"
 
@@ -135,6 +178,14 @@ class MissionSite(Base):
     coord_source: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
     superseded_by: Mapped[str | None] = mapped_column(Text)
+    # the union's code of the site's mission locale; NULL where no zones are loaded (France)
+    mission_locale: Mapped[str | None] = mapped_column(ForeignKey("missions_locales.code"), index=True)
+    email: Mapped[str | None] = mapped_column(Text)
+    # opening hours as geosvc/network/hours.py structures them; NULL when the source has none
+    hours: Mapped[dict | None] = mapped_column(JSONB)
+    accessibility: Mapped[str | None] = mapped_column(Text)
+    # true when the union's head-office address of the zones' month confirms this site's address
+    confirmed: Mapped[bool] = mapped_column(server_default=text("false"))
     location_precision: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text)
     status_reason: Mapped[str | None] = mapped_column(Text)
@@ -174,15 +225,3 @@ class Dataset(Base):
     source: Mapped[str | None] = mapped_column(Text)
     vintage: Mapped[str | None] = mapped_column(Text)
     loaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-
-
-class MissionAssignment(Base):
-    """The official commune -> mission site assignment, when data/mission_communes.csv is provided.
-
-    Optional input (no open source for it is known): an absent file leaves this table empty.
-    """
-
-    __tablename__ = "mission_assignments"
-
-    insee: Mapped[str] = mapped_column(ForeignKey("communes.code"), primary_key=True)
-    site_id: Mapped[str] = mapped_column(ForeignKey("mission_sites.id"), index=True)

@@ -7,8 +7,9 @@ from psycopg import Cursor
 from geosvc.core.rules import SITE_SERVED
 
 SITE_COLUMNS = """
-    s.id, s.name, s.address, s.postcode, s.city, s.insee, s.kind, s.phone, s.website,
-    s.location_precision, ST_X(s.geog::geometry) AS lon, ST_Y(s.geog::geometry) AS lat
+    s.id, s.mission_locale, s.name, s.kind, s.address, s.postcode, s.city, s.insee, s.phone, s.email, s.website,
+    s.hours, s.accessibility, s.location_precision, s.source_date AS record_date, s.confirmed,
+    ST_X(s.geog::geometry) AS lon, ST_Y(s.geog::geometry) AS lat
 """
 
 LIST_SERVED_SITES = f"""

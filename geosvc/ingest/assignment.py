@@ -11,10 +11,10 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from geosvc.core.records import SiteRecord
 from geosvc.core.rules import COMMUNE_CODE, SITE_SERVED
 from geosvc.ingest.problems import Report
 from geosvc.ingest.readers import read_csv
-from geosvc.ingest.sites import SiteRecord
 
 ASSIGNMENT_FILE = "mission_communes.csv"
 ASSIGNMENT_COLUMNS = ["insee", "mission_id"]

@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, shape
 
+from geosvc.core.records import CommuneRecord
 from geosvc.core.rules import COMMUNE_CODE, DEPARTEMENT_CODE
-from geosvc.core.textnorm import normalise_name
 from geosvc.ingest.problems import Report
 
 POSTCODE = re.compile(r"^[0-9]{5}$")
 MAX_NAME_CHARS = 200
 
 
-@dataclasses.dataclass
-class CommuneRecord:
-    code: str
-    nom: str
-    departement: str
-    codes_postaux: list[str]
-    population: int | None
-    geometry: MultiPolygon
-    repaired: bool
-    where: str  # "feature N (code X)", for later messages
-
-    @property
-    def search_name(self) -> str:
-        return normalise_name(self.nom)
 
 
 def validate_communes(

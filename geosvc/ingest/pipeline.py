@@ -16,8 +16,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 from tqdm import tqdm
 
+from geosvc.core.rules import SITE_SERVED
 from geosvc.db import load as loader
-from geosvc.ingest.assignment import ASSIGNMENT_FILE, read_assignment
 from geosvc.ingest.communes import validate_communes
 from geosvc.ingest.geocode import geocode_missing
 from geosvc.ingest.problems import Problem, Report
@@ -31,9 +31,12 @@ from geosvc.ingest.reference import (
     validate_former,
 )
 from geosvc.ingest.sites import SITE_COLUMNS, CommuneLocator, validate_sites
+from geosvc.ingest.zones import find_zones_file, validate_zones
 
 COMMUNES_FILE = "communes.geojson"
-SITES_FILE = "missions.csv"
+# The curated site list (`geosvc sites build` writes it from data/sources/); a data set
+# without one (the France-wide data) gives its sites in the older missions.csv format.
+SITES_FILES = ("sites.csv", "missions.csv")
 FORMER_FILE = "communes_anciennes.csv"
 EPCI_FILE = "epci.csv"
 DEPARTEMENTS_FILE = "departements.csv"
@@ -66,17 +69,20 @@ def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{key} {value}" for key, value in sorted(counts.items())) + f" (total {sum(counts.values())})"
 
 
-def ingest(engine: Engine, data_dir: Path, *, max_offset_km: float, geocode: bool = False) -> Summary:
+def ingest(engine: Engine, data_dir: Path, *, max_offset_km: float, geocode: bool = False,
+           allow_shrink: bool = False) -> Summary:
     """Validate every file in data_dir, then replace the stored data in one transaction.
 
-    Raises IngestError (listing every problem) before writing anything if a file is bad.
+    Raises IngestError (listing every problem) before writing anything if a file is bad,
+    and ShrinkRefused (writing nothing) if the new data would drop more than a tenth of
+    the communes, zones or sites loaded now, unless allow_shrink.
     """
     started = time.perf_counter()
     report = Report()
     data, geocoded = prepare(data_dir, report, max_offset_km=max_offset_km, geocode=geocode)
     report.raise_if_errors()
     with tqdm(total=len(data.communes), desc="loading communes", unit="commune", disable=None) as bar:
-        loader.load(engine, data, progress=bar)
+        loader.load(engine, data, progress=bar, allow_shrink=allow_shrink)
     return Summary(
         communes_per_departement=dict(collections.Counter(c.departement for c in data.communes)),
         sites_per_precision=dict(collections.Counter(s.location_precision for s in data.sites)),
@@ -109,20 +115,39 @@ def prepare(data_dir: Path, report: Report, *, max_offset_km: float, geocode: bo
         former = validate_former(
             FORMER_FILE, read_csv(data_dir / FORMER_FILE, FORMER_COLUMNS, report), codes, report
         )
-    site_rows = read_csv(data_dir / SITES_FILE, SITE_COLUMNS, report)
-    geocoded = geocode_missing(SITES_FILE, site_rows, report) if geocode else 0
+    zones = None
+    zones_path = find_zones_file(data_dir, report)
+    if zones_path is not None and communes:
+        zones = validate_zones(zones_path, communes, report)
+    sites_file = next((name for name in SITES_FILES if (data_dir / name).exists()), SITES_FILES[0])
+    site_rows = read_csv(data_dir / sites_file, SITE_COLUMNS, report)
+    geocoded = geocode_missing(sites_file, site_rows, report) if geocode else 0
     sites = []
     if communes:
         locator = CommuneLocator(communes)
-        sites = validate_sites(SITES_FILE, site_rows, locator, codes, max_offset_km, report)
-    # optional: the official commune -> mission site table; absent file = empty table
-    assignments = read_assignment(data_dir, codes, sites, report)
-    counts = {
-        COMMUNES_FILE: len(communes), SITES_FILE: len(sites), FORMER_FILE: len(former),
-        EPCI_FILE: len(epci), DEPARTEMENTS_FILE: len(departements), ASSIGNMENT_FILE: len(assignments),
-    }
-    datasets = _datasets(data_dir, counts, report)
-    return loader.LoadSet(departements, epci, communes, former, sites, datasets, assignments), geocoded
+        known = {mission.code for mission in zones.missions} if zones else None
+        sites = validate_sites(sites_file, site_rows, locator, codes, max_offset_km, report, known)
+    if zones:
+        _report_missions_without_site(sites_file, zones, sites, report)
+    files = [
+        ("communes", COMMUNES_FILE, len(communes)), ("missions", sites_file, len(sites)),
+        ("communes_anciennes", FORMER_FILE, len(former)), ("epci", EPCI_FILE, len(epci)),
+        ("departements", DEPARTEMENTS_FILE, len(departements)),
+    ]
+    if zones:
+        files.append(("zones", zones.file, len(zones.rows)))
+    datasets = _datasets(data_dir, files, report)
+    missions_locales = zones.missions if zones else []
+    zone_rows = zones.rows if zones else []
+    return loader.LoadSet(departements, epci, communes, former, sites, datasets, missions_locales, zone_rows), geocoded
+
+
+def _report_missions_without_site(sites_file: str, zones, sites, report: Report) -> None:
+    served = {site.mission_locale for site in sites if site.status == SITE_SERVED}
+    for mission in zones.missions:
+        if mission.code not in served:
+            report.warn(sites_file, "", "mission_locale",
+                        f"mission locale {mission.code} ({mission.official_name}) has no served site")
 
 
 def _present(data_dir: Path, file: str, consequence: str, report: Report) -> bool:
@@ -133,16 +158,17 @@ def _present(data_dir: Path, file: str, consequence: str, report: Report) -> boo
     return False
 
 
-def _datasets(data_dir: Path, counts: dict[str, int], report: Report) -> list[loader.DatasetInfo]:
+def _datasets(data_dir: Path, files: list[tuple[str, str, int]], report: Report) -> list[loader.DatasetInfo]:
+    """One row per file loaded: its name in answers, file, sha256, rows, and the manifest's source and vintage."""
     manifest = _manifest(data_dir, report)
     datasets = []
-    for file, rows in counts.items():
+    for name, file, rows in files:
         path = data_dir / file
         if not path.exists():
             continue
         entry = manifest.get(file, {})
         datasets.append(loader.DatasetInfo(
-            name=file.split(".")[0], file=file,
+            name=name, file=file,
             sha256=hashlib.sha256(path.read_bytes()).hexdigest(), rows=rows,
             source=entry.get("source", NOT_STATED), vintage=entry.get("vintage", NOT_STATED),
         ))

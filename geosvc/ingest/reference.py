@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
+from geosvc.core.records import EpciMembership, FormerCommuneRecord
 from geosvc.core.rules import COMMUNE_CODE, DEPARTEMENT_CODE
 from geosvc.ingest.problems import Report
 
@@ -16,20 +16,8 @@ EPCI_COLUMNS = ["epci", "nom", "type", "commune"]
 FORMER_COLUMNS = ["code", "nom", "type", "code_actuel"]
 
 
-@dataclasses.dataclass
-class EpciMembership:
-    siren: str
-    nom: str
-    type: str
-    commune: str
 
 
-@dataclasses.dataclass
-class FormerCommuneRecord:
-    code: str
-    nom: str | None
-    type: str
-    code_actuel: str
 
 
 def validate_departements(file: str, rows, report: Report) -> list[dict]:

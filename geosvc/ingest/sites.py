@@ -1,4 +1,8 @@
-"""missions.csv rows -> validated mission site records.
+"""Site list rows -> validated mission site records.
+
+Two formats share the required columns: the curated list (data/sites.csv, built from the
+sources by `geosvc sites build`: mission locale, record date, e-mail, opening hours,
+accessibility) and the older missions.csv (still the format of the France-wide data).
 
 Checks each point against the commune polygons of the same load: a point outside
 every commune is an error (often latitude and longitude swapped); a point far from
@@ -7,12 +11,13 @@ the commune the row names is kept but not served.
 
 from __future__ import annotations
 
-import dataclasses
+import json
 
 import shapely
 from pyproj import Transformer
 from shapely.geometry import Point
 
+from geosvc.core.records import CommuneRecord, SiteRecord
 from geosvc.core.rules import (
     COMMUNE_CODE,
     PRECISION_ADDRESS,
@@ -22,13 +27,15 @@ from geosvc.core.rules import (
     SITE_SERVED,
     SITE_SUPERSEDED,
 )
-from geosvc.ingest.communes import CommuneRecord
 from geosvc.ingest.problems import Report
 
 SITE_COLUMNS = ["id", "name", "address", "postcode", "city", "insee", "lat", "lon"]
 OPTIONAL_COLUMNS = [
     "kind", "phone", "website", "source", "source_date", "coord_source", "note", "superseded_by",
+    "mission_locale", "email", "accessibility",
 ]
+# sites.csv says record_date where missions.csv says source_date
+RECORD_DATE_COLUMNS = ("source_date", "record_date")
 # Simplified coastlines move edges by tens of metres: a seafront office may fall just
 # outside every polygon. Beyond this it is not in the region.
 
@@ -37,28 +44,6 @@ OPTIONAL_COLUMNS = [
 _TO_LAMBERT93 = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True)
 
 
-@dataclasses.dataclass
-class SiteRecord:
-    id: str
-    name: str
-    address: str | None
-    postcode: str | None
-    city: str | None
-    insee: str
-    kind: str | None
-    phone: str | None
-    website: str | None
-    source: str | None
-    source_date: str | None
-    coord_source: str | None
-    note: str | None
-    superseded_by: str | None
-    lon: float | None
-    lat: float | None
-    location_precision: str
-    status: str
-    status_reason: str | None
-    line: int
 
 
 class CommuneLocator:
@@ -88,12 +73,15 @@ def _lambert93(x, y):
 
 def validate_sites(
     file: str, rows, locator: CommuneLocator, commune_codes: set[str],
-    max_offset_km: float, report: Report,
+    max_offset_km: float, report: Report, missions_locales: set[str] | None = None,
 ) -> list[SiteRecord]:
+    """Validated sites; `missions_locales`, when zones are loaded, are the codes a site may name."""
     sites: list[SiteRecord] = []
     lines: dict[str, int] = {}
     for line, row in rows:
         site = _validate_row(file, line, row, locator, commune_codes, max_offset_km, report)
+        if site is not None and not _mission_locale_known(file, line, site, missions_locales, report):
+            continue
         if site is None:
             continue
         if site.id in lines:
@@ -126,10 +114,13 @@ def _validate_row(file, line, row, locator, commune_codes, max_offset_km, report
         status, reason = SITE_SUPERSEDED, f"superseded by {row['superseded_by']}"
     if status is None:
         return None
+    hours = _hours(file, where, row.get("hours"), report)
+    values = {column: row.get(column) or None for column in OPTIONAL_COLUMNS}
+    values["source_date"] = next((row[c] for c in RECORD_DATE_COLUMNS if row.get(c)), None)
     return SiteRecord(
         id=row["id"], name=row["name"], address=row["address"] or None,
         postcode=row["postcode"] or None, city=row["city"] or None, insee=insee,
-        **{column: row.get(column) or None for column in OPTIONAL_COLUMNS},
+        **values, hours=hours, confirmed=(row.get("confirmed_in_2026") or "").lower() == "true",
         lon=lon, lat=lat,
         location_precision=PRECISION_ADDRESS if lon is not None else PRECISION_COMMUNE,
         status=status, status_reason=reason, line=line,
@@ -182,3 +173,30 @@ def _check_superseded(file, sites: list[SiteRecord], lines: dict[str, int], repo
         target = site.superseded_by
         if target and (target not in lines or target == site.id):
             report.error(file, f"line {site.line}", "superseded_by", f"{target!r} is not another site's id")
+
+
+def _hours(file: str, where: str, raw: str | None, report: Report) -> dict | None:
+    """Opening hours as geosvc/network/hours.py writes them (JSON), or None when the source has none."""
+    if not raw:
+        return None
+    try:
+        hours = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        report.error(file, where, "hours", f"not JSON: {exc.msg} at character {exc.pos}")
+        return None
+    if not isinstance(hours, dict) or not isinstance(hours.get("days"), dict):
+        report.error(file, where, "hours", 'expected {"days": {"lundi": [["08:30", "12:00"], ...]}, "notes": [...]}')
+        return None
+    return hours
+
+
+def _mission_locale_known(file: str, line: int, site: SiteRecord, known: set[str] | None, report: Report) -> bool:
+    if known is None or site.mission_locale is None:
+        if known is not None and site.status == SITE_SERVED:
+            report.warn(file, f"line {line}", "mission_locale", f"site {site.id} names no mission locale")
+        return True
+    if site.mission_locale not in known:
+        report.error(file, f"line {line}", "mission_locale",
+                     f"{site.mission_locale} is not a mission locale of the zones table")
+        return False
+    return True

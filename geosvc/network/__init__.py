@@ -18,8 +18,10 @@ import re
 import unicodedata
 from pathlib import Path
 
+from geosvc.core.rules import COMMUNE_CODE
+
 REGION_DEPARTMENTS: tuple[str, ...] = ("02", "59", "60", "62", "80")
-INSEE_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+INSEE_RE = COMMUNE_CODE  # one INSEE pattern for the whole product (geosvc.core.rules)
 ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 

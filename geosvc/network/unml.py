@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from geosvc.core.records import MissionLocale, ZoneRow
 from geosvc.network import INSEE_RE, REGION_DEPARTMENTS, SourceError, fold, read_text, warning
 
 COLUMNS = (
@@ -44,25 +45,8 @@ _POSTCODE_RE = re.compile(r"^\d{5}$")
 _YES_NO = {"oui": True, "non": False}
 
 
-@dataclass(frozen=True)
-class ZoneRow:
-    insee: str
-    commune_name: str
-    departement: str
-    ml_code: str
-    multiple: bool  # "Commune présente sur plusieurs ML"
-    line: int
 
 
-@dataclass(frozen=True)
-class MissionLocale:
-    code: str  # the union's code (`Code ML`, `codeStructure`): an identifier that reads like an INSEE code
-    official_name: str  # `Nom Officiel ML` as published (`02-ML TERGNIER`)
-    display_name: str  # readable French name (`Mission locale de Tergnier`), see the module docstring
-    address: str  # `Adresse ML`, stray spaces removed, otherwise as published (abbreviated, lower case)
-    postcode: str
-    city: str
-    seat_insee: str | None  # INSEE code of the town of this head office (`city`); None when not found
 
 
 @dataclass

@@ -8,8 +8,19 @@ from apiflask import APIFlask
 
 from geosvc import __version__
 from geosvc.config import Settings
-from geosvc.web import cors, errors, httpcache, ratelimit, security, state
-from geosvc.web.api import assets, bench, campaign, communes, coverage, docs, health, missions, search
+from geosvc.web import cors, errors, httpcache, observability, ratelimit, security, state
+from geosvc.web.api import (
+    assets,
+    bench,
+    campaign,
+    communes,
+    coverage,
+    docs,
+    health,
+    missions,
+    missions_locales,
+    search,
+)
 from geosvc.web.api.schemas import ErrorOut
 
 DESCRIPTION = (
@@ -32,8 +43,9 @@ def build_app(settings: Settings | None = None) -> APIFlask:
     httpcache.init_app(app)  # compression; ETags and 304s are per view
     cors.init_app(app, settings)  # before the pool: a bad GEOSVC_CORS_ORIGINS fails fast
     state.init_app(app, settings)
+    observability.init_app(app)  # request id, JSON request log, metrics (runs first after a view)
     for blueprint in (
-        communes.bp, search.bp, missions.bp, health.bp,
+        communes.bp, missions_locales.bp, search.bp, missions.bp, health.bp,
         coverage.bp, coverage.page_bp, assets.bp, campaign.bp, campaign.page_bp,
     ):
         app.register_blueprint(blueprint)

@@ -21,6 +21,7 @@ from geosvc.core.search_index import Index
 from geosvc.coverage.cache import AnswerCache
 from geosvc.db.pool import ReadDatabase
 from geosvc.db.snapshot import RefreshingStore
+from geosvc.mission_locale import MissionLocaleTable, build_mission_locale_table
 from geosvc.nearest import NearestTable, build_nearest_table
 from geosvc.search import build_index
 
@@ -35,10 +36,11 @@ class WorkerState:
     nearest: RefreshingStore[NearestTable]
     search: RefreshingStore[Index]
     feeds: RefreshingStore[FeedCache]
+    missions_locales: RefreshingStore[MissionLocaleTable]
     catchments: AnswerCache
 
     def stores(self) -> list[RefreshingStore]:
-        return [self.nearest, self.search, self.feeds]
+        return [self.nearest, self.search, self.feeds, self.missions_locales]
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -50,6 +52,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         search=RefreshingStore(database, build_index, "search index", interval),
         # the feeds are encoded on demand: a fresh, empty cache per data version
         feeds=RefreshingStore(database, lambda _cursor: FeedCache(database), "campaign feeds", interval),
+        missions_locales=RefreshingStore(database, build_mission_locale_table, "mission locale table", interval),
         catchments=AnswerCache(),
     )
     atexit.register(database.close)
@@ -65,6 +68,10 @@ def read_db() -> ReadDatabase:
 
 def nearest_table() -> NearestTable:
     return state_of().nearest.get()
+
+
+def mission_locale_table() -> MissionLocaleTable:
+    return state_of().missions_locales.get()
 
 
 def search_index() -> Index:
@@ -91,3 +98,24 @@ def warm_up(app: Flask) -> None:
             store.get()
         except ServiceUnavailable:
             log.warning("%s not built at start: database unavailable; built on first use", store.name)
+
+
+def readiness(app: Flask | None = None) -> dict:
+    """Whether this worker can answer: every in-memory store built, with data in it.
+
+    Read from memory only (no query, nothing built): a worker whose answers are built stays
+    ready while the database is down, since those answers keep coming from memory.
+    """
+    worker = state_of(app)
+    stores = {
+        store.name: {"built": store.is_built(), "builds": store.builds, "built_at": store.built_at}
+        for store in worker.stores()
+    }
+    table = worker.nearest.peek()
+    data = table.data if table is not None else None
+    communes = (data or {}).get("communes") or {}
+    return {
+        "ready": all(store["built"] for store in stores.values()) and bool(communes.get("rows")),
+        "stores": stores,
+        "data_loaded_at": communes.get("loaded_at"),
+    }

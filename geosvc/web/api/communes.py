@@ -27,13 +27,13 @@ def get_commune(code: str):
 
 
 @bp.get("/communes/<code>/nearest")
-# validation=False: the schema documents `k`, _checked_k checks it at a fraction of webargs' cost
+# validation=False: the schema documents `k`, checked_k checks it at a fraction of webargs' cost
 @bp.input(NearestQuery, location="query", validation=False)
 @bp.output(NearestAnswer)
 @bp.doc(summary="The k nearest served mission sites to a commune", responses=[400, 404, 503])
 def nearest(code: str, query_data: dict):
     code = checked_code(code)
-    encoded = nearest_table().encoded(code, _checked_k(request.args.get("k")))
+    encoded = nearest_table().encoded(code, checked_k(request.args.get("k")))
     if encoded is None:
         with read_db().cursor() as cursor:
             unknown_commune(cursor, code)
@@ -43,7 +43,7 @@ def nearest(code: str, query_data: dict):
 
 
 
-def _checked_k(raw: str | None) -> int:
+def checked_k(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_K
     if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_K):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from apiflask import Schema
-from apiflask.fields import Dict, Float, Integer, List, Nested, String
+from apiflask.fields import Boolean, Dict, Float, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
 
 from geosvc.core.rules import DEFAULT_K, DEPARTEMENT_CODE_PATTERN, MAX_K, PRECISIONS
@@ -41,18 +41,34 @@ class CommuneOut(Schema):
 
 class MissionOut(Schema):
     id = String(required=True)
+    mission_locale = String(required=True, allow_none=True, metadata={
+        "description": "the union's (UNML) code of the site's mission locale; null where no zones are loaded",
+    })
     name = String(required=True)
+    kind = String(allow_none=True, metadata={"description": "siege (head office) / antenne"})
     address = String(allow_none=True, metadata={"description": "null when the source has no street address"})
     postcode = String(allow_none=True, metadata={"description": "as in the source; may be a CEDEX code"})
     city = String(allow_none=True)
     insee = String(required=True, metadata={"description": "INSEE code of the site's commune"})
-    kind = String(allow_none=True, metadata={"description": "siege / antenne where a source says so"})
     phone = String(allow_none=True)
+    email = String(allow_none=True)
     website = String(allow_none=True)
+    hours = Dict(allow_none=True, metadata={
+        "description": 'opening hours as the record states them: {"days": {"lundi": [["08:30", "12:00"], ...]}, '
+                       '"notes": [...]}; null when the source has none (not "closed")',
+    })
+    accessibility = String(allow_none=True, metadata={"description": "accessibility code of the directory record"})
     lon = Float(required=True)
     lat = Float(required=True)
     location_precision = String(required=True, validate=OneOf(PRECISIONS), metadata={
         "description": "'commune': the source has no coordinates, the point is the commune's reference point",
+    })
+    record_date = String(required=True, allow_none=True, metadata={
+        "description": "date (or month) of the record this address comes from: an older address may have moved",
+    })
+    confirmed = Boolean(required=True, metadata={
+        "description": "true when the union's head-office address of the zones' month is this address; "
+                       "otherwise not confirmed since record_date",
     })
 
 
@@ -71,7 +87,8 @@ class DatasetOut(Schema):
 
 class DataOut(Schema):
     communes = Nested(DatasetOut)
-    missions = Nested(DatasetOut)
+    missions = Nested(DatasetOut, metadata={"description": "the mission sites"})
+    zones = Nested(DatasetOut, metadata={"description": "the union's commune -> mission locale table"})
 
 
 class CommuneAnswer(CommuneOut):
@@ -192,3 +209,76 @@ class AutocompleteEntryOut(Schema):
 
 class AutocompleteAnswer(Schema):
     communes = List(Nested(AutocompleteEntryOut), required=True)
+
+
+# --- the commune's own mission locale ------------------------------------------------------
+
+class HeadOfficeOut(Schema):
+    address = String(allow_none=True, metadata={"description": "as the union published it (abbreviated)"})
+    postcode = String(allow_none=True)
+    city = String(allow_none=True)
+    insee = String(allow_none=True, metadata={"description": "the head office's commune, when found"})
+
+
+class MissionLocaleOut(Schema):
+    code = String(required=True, metadata={"description": "the union's (UNML) code of the mission locale"})
+    name = String(required=True)
+    official_name = String(required=True, metadata={"description": "as the union publishes it"})
+    head_office = Nested(HeadOfficeOut, required=True, metadata={
+        "description": "the head-office address the union stated in the zones' month",
+    })
+    communes_count = Integer(required=True)
+    population = Integer(required=True)
+
+
+class OwnMissionLocaleOut(MissionLocaleOut):
+    sites = List(Nested(NearestMissionOut), required=True, metadata={
+        "description": "all its served sites, nearest first (geodesic metres from the commune)",
+    })
+
+
+class ZoneOut(Schema):
+    file = String(required=True)
+    source = String(required=True)
+    vintage = String(required=True, metadata={"description": "the month of the union's table"})
+
+
+class MissionLocaleAnswer(Schema):
+    commune = Nested(CommuneOut, required=True)
+    mission_locale = Nested(OwnMissionLocaleOut, required=True, allow_none=True, metadata={
+        "description": "the commune's own mission locale (the one with the nearest site when the union lists "
+                       "several); null where no zones are loaded",
+    })
+    also = List(Nested(OwnMissionLocaleOut), required=True, metadata={
+        "description": "other missions locales the union lists for this commune (usually none)",
+    })
+    nearest = List(Nested(NearestMissionOut), required=True, metadata={
+        "description": "the k nearest served sites of any mission locale",
+    })
+    nearest_is_own = Boolean(required=True, allow_none=True, metadata={
+        "description": "true when the nearest served site belongs to the commune's own mission locale",
+    })
+    zone = Nested(ZoneOut, required=True, allow_none=True)
+    method = String(required=True)
+    data = Nested(DataOut, required=True)
+
+
+class MissionLocaleList(Schema):
+    missions_locales = List(Nested(MissionLocaleOut), required=True)
+    zone = Nested(ZoneOut, required=True, allow_none=True)
+    data = Nested(DataOut, required=True)
+
+
+class ZoneCommuneOut(Schema):
+    code = String(required=True)
+    nom = String(required=True)
+    departement = String(required=True)
+    population = Integer(required=True, allow_none=True)
+    several = Boolean(required=True, metadata={"description": "the union lists this commune under several"})
+
+
+class MissionLocaleDetail(MissionLocaleOut):
+    communes = List(Nested(ZoneCommuneOut), required=True)
+    sites = List(Nested(MissionOut), required=True)
+    zone = Nested(ZoneOut, required=True, allow_none=True)
+    data = Nested(DataOut, required=True)

@@ -1,0 +1,114 @@
+"""A commune's own mission locale beside its nearest sites, held in memory by each worker.
+
+Built in a few queries from what the ingestion computed (commune_own_sites: every served
+site of the commune's own mission locale(s), ranked by geodesic distance; commune_nearest:
+the nearest served sites of any); an answer is then dictionary lookups, with no
+database round trip. Held by a RefreshingStore like the nearest-site table.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+
+from psycopg import Cursor
+
+from geosvc.core import present
+from geosvc.core.rules import DISTANCE_METHOD
+from geosvc.db import nearest, network, sites
+from geosvc.provenance import data_block
+
+ENCODED_ANSWERS = 8192
+
+OWN_METHOD = (
+    "the commune's own mission locale is the one the union's (UNML) coverage table names for it; "
+    "its sites, and the nearest sites of any mission locale, ranked by " + DISTANCE_METHOD
+)
+
+
+class MissionLocaleTable:
+    def __init__(self, missions: list[dict], zone_rows: list[dict], own_rows: list[dict],
+                 nearest_rows: list[dict], site_rows: list[dict], data: dict):
+        self.data = data
+        self._sites = {row["id"]: present.site(row) for row in site_rows}
+        self._communes = {row["code"]: present.commune(row) for row in nearest_rows}
+        self._nearest = {row["code"]: list(zip(row["site_ids"], row["distances_m"], strict=True))
+                         for row in nearest_rows}
+        self._missions = {row["code"]: present.mission_locale(row) for row in missions}
+        self._own: dict[str, list[tuple[str, list[tuple[str, float]]]]] = {}
+        for row in own_rows:
+            ranked = list(zip(row["site_ids"], row["distances_m"], strict=True))
+            self._own.setdefault(row["code"], []).append((row["mission_locale"], ranked))
+        self._zones: dict[str, list[dict]] = {}
+        for row in zone_rows:
+            self._zones.setdefault(row["mission_locale"], []).append(row)
+        self.zone = _zone_block(data)
+        self.encoded = functools.lru_cache(maxsize=ENCODED_ANSWERS)(self._encode)
+
+    def knows(self, code: str) -> bool:
+        return code in self._communes
+
+    def _encode(self, code: str, k: int) -> bytes | None:
+        body = self.answer(code, k)
+        return None if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def answer(self, code: str, k: int) -> dict | None:
+        """The body of GET /communes/{code}/mission-locale?k=, or None for an unknown commune."""
+        commune = self._communes.get(code)
+        if commune is None:
+            return None
+        nearest = [self._site_at(site_id, distance) for site_id, distance in self._nearest[code][:k]]
+        own = self._own_missions(code)
+        first = nearest[0] if nearest else None
+        return {
+            "commune": commune,
+            "mission_locale": own[0] if own else None,
+            "also": own[1:],
+            "nearest": nearest,
+            "nearest_is_own": None if not own or first is None
+            else first["mission_locale"] in {mission["code"] for mission in own},
+            "zone": self.zone if own else None,
+            "method": OWN_METHOD,
+            "data": self.data,
+        }
+
+    def _own_missions(self, code: str) -> list[dict]:
+        """The commune's own missions locales (usually one), the one with the nearest site first."""
+        missions = [
+            self._missions[mission] | {"sites": [self._site_at(site_id, distance) for site_id, distance in ranked]}
+            for mission, ranked in self._own.get(code, [])
+        ]
+        return sorted(missions, key=lambda m: (m["sites"][0]["distance_m"] if m["sites"] else float("inf"), m["code"]))
+
+    def _site_at(self, site_id: str, distance_m: float) -> dict:
+        return present.with_distance(self._sites[site_id], distance_m)
+
+    def missions(self) -> list[dict]:
+        return list(self._missions.values())
+
+    def mission(self, code: str) -> dict | None:
+        """A mission locale with its zone's communes and its served sites, or None."""
+        mission = self._missions.get(code)
+        if mission is None:
+            return None
+        communes = [
+            {key: self._communes[row["code"]][key] for key in ("code", "nom", "departement", "population")}
+            | {"several": row["several"]}
+            for row in self._zones.get(code, []) if row["code"] in self._communes
+        ]
+        sites = [site for site in self._sites.values() if site["mission_locale"] == code]
+        return mission | {"communes": communes, "sites": sites, "zone": self.zone}
+
+
+def _zone_block(data: dict) -> dict | None:
+    zones = data.get("zones")
+    if zones is None:
+        return None
+    return {"file": zones["file"], "source": zones["source"], "vintage": zones["vintage"]}
+
+
+def build_mission_locale_table(cursor: Cursor) -> MissionLocaleTable:
+    return MissionLocaleTable(
+        network.missions_locales(cursor), network.zone_communes(cursor), network.own_sites(cursor),
+        nearest.nearest_table(cursor), sites.list_served_sites(cursor), data_block(cursor),
+    )
