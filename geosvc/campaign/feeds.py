@@ -59,17 +59,27 @@ def departement_communes(cursor: Cursor, code: str) -> dict:
 
 
 def _feed_entry(row: dict, departement: str) -> dict:
-    mission = None
-    if row["id"] is not None:
-        mission = {
-            "id": row["id"], "name": row["name"], "city": row["city"],
-            "distance_m": round_distance(row["distance_m"]), "location_precision": row["location_precision"],
-        }
     return {
         "code": row["code"],
         "label": label(row["nom"], departement, row["homonym"]),
         "codesPostaux": row["codes_postaux"],
-        "mission": mission,
+        "mission": _feed_site(row, ""),
+        "mission_locale": None if row["own_code"] is None else {
+            "code": row["own_code"], "name": row["own_name"], "site": _feed_site(row, "own_site_"),
+        },
+    }
+
+
+def _feed_site(row: dict, prefix: str) -> dict | None:
+    """The site columns of a feed row; the own mission locale's site columns carry a prefix."""
+    site_id = row[prefix + "id"]
+    if site_id is None:
+        return None
+    return {
+        "id": site_id, "name": row[prefix + "name"], "city": row[prefix + "city"],
+        "distance_m": round_distance(row[prefix + "distance_m"]),
+        "location_precision": row[prefix + "location_precision"],
+        "mission_locale": row["own_code"] if prefix else row["mission_locale"],
     }
 
 

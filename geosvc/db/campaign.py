@@ -39,18 +39,29 @@ DEPARTEMENTS = """
     ORDER BY d.code
 """
 
-# The whole department in one statement; each commune's nearest served site was ranked
-# at ingestion (commune_nearest, geosvc/db/nearest.py). LEFT JOINs: a commune stays
-# listed, with no mission, if no site at all is served.
+# The whole department in one statement; each commune's nearest served site, and its own
+# mission locale's nearest one, were ranked at ingestion (commune_nearest, commune_own_sites).
+# LEFT JOINs: a commune stays listed, with no mission, if no site at all is served.
 DEPARTEMENT_COMMUNES = f"""
     WITH {HOMONYM_KEYS_CTE}
     SELECT c.code, c.nom, c.codes_postaux, {IS_HOMONYM} AS homonym,
            d.nom AS departement_nom,
-           s.id, s.name, s.city, s.location_precision, n.distances_m[1] AS distance_m
+           s.id, s.name, s.city, s.location_precision, s.mission_locale, n.distances_m[1] AS distance_m,
+           own.mission_locale AS own_code, m.name AS own_name,
+           os.id AS own_site_id, os.name AS own_site_name, os.city AS own_site_city,
+           os.location_precision AS own_site_location_precision, own.distance_m AS own_site_distance_m
     FROM communes c
     JOIN departements d ON d.code = c.departement
     LEFT JOIN commune_nearest n ON n.code = c.code
     LEFT JOIN mission_sites s ON s.id = n.site_ids[1]
+    LEFT JOIN LATERAL (
+        SELECT o.mission_locale, o.site_ids[1] AS site_id, o.distances_m[1] AS distance_m
+        FROM commune_own_sites o WHERE o.code = c.code
+        ORDER BY o.distances_m[1] NULLS LAST, o.mission_locale
+        LIMIT 1
+    ) AS own ON true
+    LEFT JOIN missions_locales m ON m.code = own.mission_locale
+    LEFT JOIN mission_sites os ON os.id = own.site_id
     WHERE c.departement = %(departement)s
     ORDER BY c.nom {FRENCH_ORDER}, c.code
 """

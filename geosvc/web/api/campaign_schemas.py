@@ -85,6 +85,17 @@ class FeedMissionOut(Schema):
     city = String(required=True, allow_none=True)
     distance_m = Float(required=True, metadata={"description": "geodesic metres (WGS84 ellipsoid)"})
     location_precision = _precision()
+    mission_locale = String(required=True, allow_none=True, metadata={
+        "description": "the union's code of the site's mission locale",
+    })
+
+
+class FeedOwnOut(Schema):
+    code = String(required=True, metadata={"description": "the union's (UNML) code; GET /missions-locales/{code}"})
+    name = String(required=True)
+    site = Nested(FeedMissionOut, required=True, allow_none=True, metadata={
+        "description": "its served site nearest to the commune; null if it has none",
+    })
 
 
 class FeedCommuneOut(Schema):
@@ -92,7 +103,11 @@ class FeedCommuneOut(Schema):
     label = _label()
     codesPostaux = List(String(), required=True)
     mission = Nested(FeedMissionOut, required=True, allow_none=True, metadata={
-        "description": "the nearest served mission site; null only if no site at all is served",
+        "description": "the nearest served mission site, of any mission locale; null only if no site is served",
+    })
+    mission_locale = Nested(FeedOwnOut, required=True, allow_none=True, metadata={
+        "description": "the commune's own mission locale (the union's zones; the one with the nearest site when "
+                       "several); null where no zones are loaded",
     })
 
 
