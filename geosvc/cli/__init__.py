@@ -39,6 +39,24 @@ def db_setup() -> None:
         raise click.ClickException(str(exc)) from exc
 
 
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the schema to the newest migration, in one transaction (a database from before migrations too)."""
+    from sqlalchemy.exc import OperationalError
+
+    from geosvc.db import migrate
+    from geosvc.db.pool import safe_url
+
+    settings = _settings()
+    try:
+        outcome = migrate.upgrade_url(settings.database_url)
+    except RuntimeError as exc:  # migrate.MigrationError, or a revision's own check (PostGIS missing)
+        raise click.ClickException(str(exc)) from exc
+    except OperationalError as exc:
+        raise click.ClickException(f"cannot reach the database: {exc.orig.__class__.__name__}") from exc
+    click.echo(f"{safe_url(settings.database_url)}: {outcome.describe()}", err=True)
+
+
 @db.command("standby")
 @click.option("--port", default=5433, show_default=True, type=int, help="port of the new standby")
 @click.option("--password", envvar="GEOSVC_REPLICATION_PASSWORD", default="geosvc_replicator", show_default=True,
@@ -63,10 +81,13 @@ def db_standby(port: int, password: str) -> None:
               help="Folder with communes.geojson, missions.csv, ... (default: GEOSVC_DATA_DIR or data/).")
 @click.option("--geocode", is_flag=True,
               help="Geocode sites without coordinates with the national address base (needs network).")
-def ingest(data_dir: Path | None, geocode: bool) -> None:
+@click.option("--allow-shrink", is_flag=True,
+              help="Load even if the new data drops more than 10 % of the communes, zones or sites loaded now.")
+def ingest(data_dir: Path | None, geocode: bool, allow_shrink: bool) -> None:
     """Validate the data files and load them into PostGIS in one transaction."""
     from sqlalchemy.exc import OperationalError
 
+    from geosvc.db.load import ShrinkRefused
     from geosvc.db.pool import make_engine, safe_url
     from geosvc.ingest.pipeline import ingest as run_ingest
     from geosvc.ingest.problems import IngestError
@@ -78,8 +99,9 @@ def ingest(data_dir: Path | None, geocode: bool) -> None:
     click.echo(f"ingesting {data_dir} into {safe_url(settings.database_url)}", err=True)
     engine = make_engine(settings.database_url)
     try:
-        summary = run_ingest(engine, data_dir, max_offset_km=settings.max_site_offset_km, geocode=geocode)
-    except IngestError as exc:
+        summary = run_ingest(engine, data_dir, max_offset_km=settings.max_site_offset_km, geocode=geocode,
+                             allow_shrink=allow_shrink)
+    except (IngestError, ShrinkRefused) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     except OperationalError as exc:
@@ -88,6 +110,33 @@ def ingest(data_dir: Path | None, geocode: bool) -> None:
         engine.dispose()
     for line in summary.lines():
         click.echo(line)
+
+
+@main.group()
+def sites() -> None:
+    """The curated list of mission locale sites (data/sites.csv)."""
+
+
+@sites.command("build")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder with sources/, missions.csv, communes.geojson (default: GEOSVC_DATA_DIR or data/).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write sites.csv and sites_report.md (default: the data folder).")
+def sites_build(data_dir: Path | None, out_dir: Path | None) -> None:
+    """Rebuild sites.csv and its report from the sources as published (data/sources/)."""
+    from geosvc.network import SourceError
+    from geosvc.network.build import BuildError, build_from_paths, write_outputs
+
+    data_dir = data_dir or _settings().data_dir
+    try:
+        result = build_from_paths(data_dir / "sources", data_dir)
+    except (SourceError, BuildError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    for path in write_outputs(result, out_dir or data_dir):
+        click.echo(f"wrote {path}", err=True)
+    served = sum(1 for site in result.sites if site.status == "served")
+    click.echo(f"{len(result.sites)} sites, {served} served, {len(result.decisions)} missions locales, "
+               f"{len(result.conflicts)} conflicts (see the report); then run `geosvc ingest`")
 
 
 @main.command()

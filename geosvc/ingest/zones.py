@@ -11,13 +11,13 @@ import dataclasses
 import re
 from pathlib import Path
 
-from geosvc.core.records import CommuneRecord
+from geosvc.core.records import CommuneRecord, MissionLocale, ZoneRow
 from geosvc.ingest.problems import Report
-from geosvc.network import SourceError, fold
-from geosvc.network.unml import MissionLocale, ZoneRow, read_zones
+from geosvc.network import SourceError, fold, unml
+from geosvc.network.unml import read_zones
 
 # The file the union publishes, kept as published under data/sources/unml/.
-ZONES_GLOB = "sources/unml/zones_de_couverture_*.csv"
+ZONES_GLOB = "sources/" + unml.ZONES_GLOB
 _WARNING = re.compile(r"^(?P<file>.*?):(?P<line>\d+|-): (?P<message>.*)$", re.S)
 # At most this many communes are named in one "no zone" warning.
 SHOWN = 10
@@ -31,7 +31,7 @@ class ZoneSet:
 
 
 def find_zones_file(data_dir: Path, report: Report) -> Path | None:
-    """The one union table under data_dir, or None (said in a warning) when there is none."""
+    """The one union table under data_dir/sources, or None (said in a warning) when there is none."""
     found = sorted(data_dir.glob(ZONES_GLOB))
     if not found:
         report.warn(ZONES_GLOB, "", None, "absent: no mission locale zones; answers give the nearest sites only")

@@ -41,12 +41,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from geosvc.network import REGION_DEPARTMENTS, SourceError, fold, read_text
-from geosvc.network.annuaire import DirectoryRecord, read_v1
+from geosvc.network.annuaire import DirectoryRecord, read_directory
 from geosvc.network.hours import describe, to_json
-from geosvc.network.unml import MissionLocale, Zones, read_zones
+from geosvc.network.unml import MissionLocale, Zones, find_zones_file, read_zones
 
-ZONES_FILE = "unml/zones_de_couverture_janvier_2026_hdf.csv"
-DIRECTORY_GLOB = "annuaire/2016-2017/mission_locale_*.json"
+# Every directory file of a dated folder (annuaire/2016-2017/, next year annuaire/2027/...) in any of the
+# directory's formats; annuaire/formats/ holds format samples only.
+DIRECTORY_GLOB = "annuaire/*/*.json"
+SAMPLES_FOLDER = "formats"
 OLDER_FILE = "missions.csv"
 OVERRIDES_FILE = "site_overrides.csv"
 COMMUNES_FILE = "communes.geojson"
@@ -733,14 +735,15 @@ def build_from_paths(sources_dir: str | Path = "data/sources", data_dir: str | P
     `<data_dir>/missions.csv`, `<data_dir>/communes.geojson`, the overrides file) and build."""
     sources_dir, data_dir = Path(sources_dir), Path(data_dir)
     overrides_path = Path(overrides_path) if overrides_path else data_dir / OVERRIDES_FILE
-    zones = read_zones(sources_dir / ZONES_FILE, departments)
+    zones_file = find_zones_file(sources_dir)
+    zones = read_zones(zones_file, departments)
     records: list[DirectoryRecord] = []
     warnings = list(zones.warnings)
-    directory_files = sorted(sources_dir.glob(DIRECTORY_GLOB))
+    directory_files = sorted(p for p in sources_dir.glob(DIRECTORY_GLOB) if p.parent.name != SAMPLES_FOLDER)
     if not directory_files:
         raise BuildError(f"no directory file matches {sources_dir / DIRECTORY_GLOB}")
     for path in directory_files:
-        load = read_v1(path, departments)
+        load = read_directory(path, departments)
         records += load.records
         warnings += load.warnings
     older = read_older(data_dir / OLDER_FILE)
@@ -749,7 +752,8 @@ def build_from_paths(sources_dir: str | Path = "data/sources", data_dir: str | P
     if communes is None:
         warnings.append(f"{data_dir / COMMUNES_FILE}: not found; points were not checked against their commune")
     inputs = [
-        f"`{ZONES_FILE}`: {len(zones.rows)} zone rows, {len(zones.missions)} missions locales (head offices of "
+        f"`{zones_file.relative_to(sources_dir)}`: {len(zones.rows)} zone rows, "
+        f"{len(zones.missions)} missions locales (head offices of "
         "January 2026)",
         f"`{DIRECTORY_GLOB}`: {len(records)} directory records "
         f"({min(r.record_date for r in records)} to {max(r.record_date for r in records)})",

@@ -73,6 +73,20 @@ class Zones:
         return sorted({row.insee for row in self.rows if row.ml_code == ml_code})
 
 
+# Where the union's table lives under a sources folder, as published (its name carries its month).
+ZONES_GLOB = "unml/zones_de_couverture_*.csv"
+
+
+def find_zones_file(sources_dir: str | Path) -> Path:
+    """The one union table under sources_dir; a SourceError when there is none, or several."""
+    found = sorted(Path(sources_dir).glob(ZONES_GLOB))
+    if len(found) != 1:
+        names = ", ".join(path.name for path in found) or "none"
+        raise SourceError(str(Path(sources_dir) / ZONES_GLOB), None, None,
+                          f"expected exactly one zone table, found {names}: keep the one to load")
+    return found[0]
+
+
 def clean_address(text: str) -> str:
     """Stray spaces removed (leading, trailing, doubled); nothing else changed."""
     return " ".join(text.split())
