@@ -145,6 +145,8 @@ def endpoints(data: Catalogue, cases_path: Path = RELEVANCE_SET) -> list[Endpoin
         Endpoint(BASELINE, ["/bench/constant"]),
         Endpoint("nearest", [_url(f"/communes/{code}/nearest", k=3) for code in codes],
                  min_throughput_ratio=0.85, max_p99_ratio=1.5),
+        Endpoint("own-ml", [_url(f"/communes/{code}/mission-locale", k=3) for code in codes],
+                 min_throughput_ratio=0.85),
         Endpoint("search", [_url("/communes", q=q) for q in queries]),
         Endpoint("autocomplete", [_url("/communes/autocomplete", q=q) for q in keystrokes],
                  min_throughput_ratio=0.6, max_p99_ms=20.0),
@@ -155,10 +157,11 @@ def endpoints(data: Catalogue, cases_path: Path = RELEVANCE_SET) -> list[Endpoin
     ]
 
 
-ENDPOINT_NAMES = [BASELINE, "nearest", "search", "autocomplete", "dept-feed", "point"]
+ENDPOINT_NAMES = [BASELINE, "nearest", "own-ml", "search", "autocomplete", "dept-feed", "point"]
 WHAT = {
     BASELINE: "GET /bench/constant",
     "nearest": "GET /communes/{code}/nearest?k=3",
+    "own-ml": "GET /communes/{code}/mission-locale?k=3",
     "search": "GET /communes?q=",
     "autocomplete": "GET /communes/autocomplete?q=",
     "dept-feed": "GET /departements/{code}/communes (no If-None-Match)",
