@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
-APT_PACKAGES=(postgresql-15 postgresql-15-postgis-3 postgresql-contrib wrk chromium)
+# nginx: the buffering, caching front of the production topology (deploy/); redis-server: the
+# rate-limit counters shared by the workers; systemd: systemd-analyze verify of deploy/*.service.
+APT_PACKAGES=(postgresql-15 postgresql-15-postgis-3 postgresql-contrib wrk chromium nginx redis-server systemd)
 # Debian's python3 needs python3-venv for `python3 -m venv`; other Pythons bring it.
 "$PYTHON" -c "import venv, ensurepip" 2>/dev/null || APT_PACKAGES+=(python3-venv)
 
@@ -40,3 +42,4 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 .venv/bin/geosvc db setup
+.venv/bin/geosvc db upgrade

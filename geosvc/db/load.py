@@ -17,8 +17,7 @@ from sqlalchemy import Connection, Engine, text
 
 from geosvc.core.records import CommuneRecord, EpciMembership, FormerCommuneRecord, MissionLocale, SiteRecord, ZoneRow
 from geosvc.core.rules import PRECISION_COMMUNE
-from geosvc.db import nearest, network
-from geosvc.db.models import Base
+from geosvc.db import migrate, nearest, network
 
 # Serialises concurrent ingestions; any constant works as long as it is the same one.
 INGEST_LOCK_KEY = 7_263_001
@@ -60,9 +59,10 @@ SHRINK_LIMIT = 0.10
 
 
 def ensure_schema(connection: Connection) -> None:
-    """Create the extension and the tables when missing (the setup command normally did)."""
+    """Bring the schema to the current revision, inside the load's transaction (DDL is
+    transactional in PostgreSQL: a failed load rolls the upgrade back too)."""
     connection.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-    Base.metadata.create_all(connection, checkfirst=True)
+    migrate.upgrade(connection)
 
 
 def load(engine: Engine, data: LoadSet, progress=None, allow_shrink: bool = False) -> None:
