@@ -1,4 +1,4 @@
-"""Benchmark (issue 6) and soak (issue 7): the app under gunicorn on loopback, loaded by wrk.
+"""Benchmark and soak: the app under gunicorn on loopback, loaded by wrk.
 
 One command, `scripts/bench.py` (or `geosvc bench`), measures the service on real data, in
 scratch databases cloned from the `geosvc_template` template database and dropped after:
@@ -8,7 +8,7 @@ scratch databases cloned from the `geosvc_template` template database and droppe
 * the whole coverage (geosvc/coverage/bench.py: the PostGIS statement, the indicators, and
   a brute-force Python computation checked against it);
 * each endpoint under wrk: throughput, p50 and p99, and their ratios to `GET /bench/constant`
-  (geosvc/api/bench.py) measured under the same server, on the same machine, in the same
+  (geosvc/web/api/bench.py) measured under the same server, on the same machine, in the same
   run. The ratio is what carries from one machine to another: the share of the framework's
   speed that an endpoint keeps after its own work.
 
@@ -75,7 +75,7 @@ PRIME_ALL_UP_TO = 200  # URL lists this short are asked in full before the timed
 SOAK_SECONDS = 60.0
 SOAK_WARMUP_S = 10.0  # every worker fills its caches (search index, feeds, nearest table) before the first reading
 SOAK_SAMPLE_EVERY_S = 5.0
-SOAK_MAX_GROWTH = 0.10  # issue 7: memory growth under 10 %
+SOAK_MAX_GROWTH = 0.10  # memory growth under 10 %
 MB = 1024 * 1024
 
 # wrk runs the script in each of its threads; each cycles through the whole list.
@@ -131,7 +131,7 @@ def catalogue(database_url: str) -> Catalogue:
 
 
 def endpoints(data: Catalogue, cases_path: Path = RELEVANCE_SET) -> list[Endpoint]:
-    """The constant baseline first, then every endpoint of issue 6 with its targets.
+    """The constant baseline first, then every endpoint with its targets.
 
     Search and autocomplete take the relevance set's queries (names, typos, postcodes, former
     names as people type them; autocomplete every keystroke from the 2nd character); the
@@ -789,7 +789,7 @@ def _identical(coverage: coverage_bench.Figures | None) -> str:
     return f"{'yes' if c.identical else 'NO'} {c.same_site}/{c.communes}, {c.max_difference_m * 1000:.2f} mm"
 
 
-# --- soak (issue 7) ----------------------------------------------------------------------
+# --- soak -----------------------------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)
 class Soak:

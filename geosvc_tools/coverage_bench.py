@@ -6,7 +6,7 @@ indicators on top of it, then computes the nearest site of every commune by brut
 in Python (pyproj.Geod over every commune x every served site, vectorised with numpy)
 and prints the time ratio and whether both give the same answers.
 
-`measure(cursor, runs)` returns the figures; `scripts/bench.py` (geosvc/bench.py) calls it
+`measure(cursor, runs)` returns the figures; `scripts/bench.py` (geosvc_tools/bench.py) calls it
 on the region's and on France's scratch databases.
 """
 
@@ -25,9 +25,9 @@ from geosvc.coverage.indicators import DEFAULT_FARTHEST, DEFAULT_THRESHOLDS_KM, 
 from geosvc.coverage.network import Coverage, Network, compute, stored_network
 from geosvc.db import coverage as sql
 
-# issue 6: the region's whole coverage within 0.2 s (France's: 2 s, checked by geosvc/bench.py)
+# the region's whole coverage within 0.2 s (France's: 2 s, checked by geosvc_tools/bench.py)
 TARGET_S = 0.2
-# issue 6: the coverage at least this many times faster than the brute force
+# the coverage at least this many times faster than the brute force
 TARGET_SPEEDUP = 100.0
 # "identical": same nearest site, and distances equal to the millimetre (the spheroid
 # algorithms of PostGIS and of pyproj/GeographicLib agree far better than that).

@@ -1,4 +1,4 @@
-"""Thin wrapper: benchmark endpoints under gunicorn + wrk on loopback (logic in geosvc/bench.py).
+"""Thin wrapper: benchmark endpoints under gunicorn + wrk on loopback (logic in geosvc_tools/bench.py).
 
     .venv/bin/python scripts/bench.py                      # GEOSVC_DATABASE_URL, 10 s per endpoint
     .venv/bin/python scripts/bench.py --only autocomplete --duration 5

@@ -1,4 +1,4 @@
-"""Thin wrapper: relevance of the commune search, per category (logic in geosvc/relevance.py).
+"""Thin wrapper: relevance of the commune search, per category (logic in geosvc_tools/relevance.py).
 
     .venv/bin/python scripts/relevance.py                 # in-process, GEOSVC_DATABASE_URL
     .venv/bin/python scripts/relevance.py --url http://127.0.0.1:8000 --show-misses

@@ -7,5 +7,5 @@ export, and the point search behind "use my location".
     export.py   `geosvc export --out DIR`: the feeds as static files, with an index
     cors.py     GEOSVC_CORS_ORIGINS -> flask-cors
 
-The HTTP side (views, ETag/304, Cache-Control) is geosvc/api/campaign.py and geosvc/httpcache.py.
+The HTTP side (views, ETag/304, Cache-Control) is geosvc/web/api/campaign.py and geosvc/web/httpcache.py.
 """

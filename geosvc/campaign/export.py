@@ -71,7 +71,7 @@ def documents(cursor: Cursor) -> Iterator[ExportedFile]:
 
 
 def missions(cursor: Cursor) -> dict:
-    """The document of GET /missions (geosvc/api/missions.py), for the static site's cards."""
+    """The document of GET /missions (geosvc/web/api/missions.py), for the static site's cards."""
     return {
         "missions": [present.site(site) for site in sites.list_served_sites(cursor)],
         "data": data_block(cursor),

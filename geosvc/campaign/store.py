@@ -24,7 +24,7 @@ from geosvc.db.pool import ReadDatabase
 class FeedCache:
     """The encoded feeds of one data version, filled on demand.
 
-    A RefreshingStore (geosvc/snapshot.py) hands out a new, empty cache when an
+    A RefreshingStore (geosvc/db/snapshot.py) hands out a new, empty cache when an
     ingestion changes the data fingerprint, checked at most every refresh interval: a
     stored feed, and so a 304, costs no database round trip at all.
     """

@@ -227,16 +227,3 @@ def coverage_scenario(adds, closes, moves, file: Path | None, as_json: bool) -> 
     else:
         for line in commands.scenario_lines(result):
             click.echo(line)
-
-
-@main.command("bench", context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
-                                         "help_option_names": []})
-@click.pass_context
-def bench(ctx: click.Context) -> None:
-    """Benchmark on real data (ingestion, coverage, endpoints under gunicorn + wrk), or a soak.
-
-    The options are those of scripts/bench.py (geosvc/bench.py): `geosvc bench --help`.
-    """
-    from geosvc_tools.bench import main as run_bench
-
-    sys.exit(run_bench(ctx.args, prog="geosvc bench"))

@@ -1,7 +1,7 @@
 """Commune search: query checking, the in-memory index, and ranking.
 
-Pure: no database, no Flask. geosvc/api/search.py builds an `Index` (held by geosvc/snapshot.py) from the
-database and keeps it fresh; the views in geosvc/api/search.py present its hits.
+Pure: no database, no Flask. geosvc/search.py builds an `Index` from the database; each worker holds it
+in a RefreshingStore (geosvc/db/snapshot.py); the views in geosvc/web/api/search.py present its hits.
 
 Why in memory: 3,782 communes and 193 former names fit in a few megabytes, and the
 autocomplete runs on every keystroke; answering without a database round trip keeps

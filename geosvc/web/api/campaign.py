@@ -105,5 +105,5 @@ def _checked_departement(code: str) -> str:
 
 @page_bp.get("/")
 def page():
-    """The campaign page; its script and styles are files of geosvc/static (CSP: no inline code)."""
+    """The campaign page; its script and styles are files of geosvc/web/static (CSP: no inline code)."""
     return render_template("campaign.html")
