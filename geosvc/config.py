@@ -53,6 +53,18 @@ class Settings:
     # Serve GET /bench/constant, the benchmark's baseline (geosvc_tools/bench.py turns it on).
     # Off in production: the endpoint is then neither served nor in /openapi.json.
     bench_endpoints: bool = False
+    # Port of the Prometheus /metrics endpoint (geosvc/web/observability.py), served by gunicorn's
+    # master for all its workers, on metrics_host only; unset: no metrics endpoint.
+    # scripts/serve.sh (deploy/topology.py) sets 9464. Never proxied by nginx.
+    metrics_port: int = 0
+    # Address the metrics endpoint binds: loopback, so only this machine (a local Prometheus
+    # or its agent) can scrape it.
+    metrics_host: str = "127.0.0.1"
+    # Peers (comma-separated addresses) trusted to name the client in X-Real-IP: the nginx in
+    # front (deploy/). Rate limits count per X-Real-IP behind them, per peer address otherwise.
+    trusted_proxies: str = "127.0.0.1,::1"
+    # On SIGTERM a gunicorn worker finishes its in-flight request for at most this long.
+    graceful_timeout_s: float = 20.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:

@@ -48,6 +48,18 @@ class RefreshingStore(Generic[T]):
         # gunicorn's sync workers run one request at a time, but the development server
         # and threaded workers do not: only one thread rebuilds, the others wait for it.
         self._lock = threading.Lock()
+        # read by readiness and metrics (geosvc/web/observability.py): counted, never acted on
+        self.built_at: float | None = None  # wall clock (time.time()) of the last rebuild
+        self.builds = 0  # rebuilds: the first build, then one per new ingestion seen
+        self.failed_checks = 0  # checks that found the database unavailable
+
+    def is_built(self) -> bool:
+        """True once a value is held (it is then served, even while the database is down)."""
+        return self._value is not None
+
+    def peek(self) -> T | None:
+        """The value held, without looking for a new ingestion nor building one."""
+        return self._value
 
     def get(self) -> T:
         value = self._value
@@ -62,6 +74,7 @@ class RefreshingStore(Generic[T]):
             try:
                 self._refresh()
             except ServiceUnavailable:
+                self.failed_checks += 1
                 if self._value is None:
                     raise
                 log.warning("%s not refreshed: database unavailable; serving the previous data", self.name)
@@ -80,5 +93,6 @@ class RefreshingStore(Generic[T]):
             started = time.perf_counter()
             value = self._build(cursor)
         self._value, self._version = value, version
+        self.built_at, self.builds = time.time(), self.builds + 1
         log.info("%s built in %.2f s", self.name, time.perf_counter() - started)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from apiflask import APIBlueprint
-from flask import current_app, request
+from flask import request
 
 from geosvc.core import present
 from geosvc.core.errors import BadRequest, NotFound
@@ -11,6 +11,7 @@ from geosvc.core.rules import COMMUNE_CODE, DEFAULT_K, MAX_K
 from geosvc.db import communes as communes_sql
 from geosvc.provenance import data_block
 from geosvc.web.api.schemas import CommuneAnswer, NearestAnswer, NearestQuery
+from geosvc.web.httpcache import Representation, cacheable
 from geosvc.web.state import nearest_table, read_db
 
 bp = APIBlueprint("communes", __name__, tag="Communes")
@@ -38,8 +39,11 @@ def nearest(code: str, query_data: dict):
         with read_db().cursor() as cursor:
             unknown_commune(cursor, code)
     # pre-encoded, not dumped through the schema: this is the hottest path, and
-    # NearestTable already holds the documented shape (Schemathesis checks it)
-    return current_app.response_class(encoded, mimetype="application/json")
+    # NearestTable already holds the documented shape (Schemathesis checks it).
+    # Public and the same for everybody until the next ingestion (its data block changes the
+    # bytes, hence the ETag): cached as the feeds are (FEED_CACHE_CONTROL, five minutes, then
+    # stale-while-revalidate), by browsers and by the nginx in front (deploy/nginx/).
+    return cacheable(Representation.of(encoded))
 
 
 

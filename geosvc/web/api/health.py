@@ -1,13 +1,21 @@
-"""Health: is the database reachable, which PostGIS, how much data, which vintage."""
+"""Health: is the database reachable, which PostGIS, how much data, which vintage; and the two
+probes of an orchestrator or a load balancer, answered from memory without a query:
+
+* `/livez`: the process answers (alive even while the database is down: the answers held in
+  memory keep being served, so restarting it would only lose them);
+* `/readyz`: this worker's in-memory answers are built and hold data (503 `not_ready` before).
+"""
 
 from __future__ import annotations
 
-from apiflask import APIBlueprint
+from apiflask import APIBlueprint, Schema
+from apiflask.fields import Boolean, Dict, String
 
+from geosvc.core.errors import ServiceUnavailable
 from geosvc.db import datasets
 from geosvc.provenance import data_block
 from geosvc.web.api.schemas import HealthOut
-from geosvc.web.state import read_db
+from geosvc.web.state import read_db, readiness
 
 bp = APIBlueprint("health", __name__, tag="Operations")
 
@@ -28,3 +36,34 @@ def health():
         "counts": counts,
         "data": vintage,
     }
+
+
+class LiveOut(Schema):
+    status = String(metadata={"description": "`alive`"})
+
+
+class ReadyOut(Schema):
+    status = String(metadata={"description": "`ready`"})
+    stores = Dict(metadata={"description": "each in-memory store: built, builds, built_at (Unix time)"})
+    data_loaded_at = String(allow_none=True, metadata={"description": "when the data served was ingested"})
+    ready = Boolean()
+
+
+@bp.get("/livez")
+@bp.output(LiveOut)
+@bp.doc(summary="Liveness: the process answers (no database query)")
+def livez():
+    return {"status": "alive"}
+
+
+@bp.get("/readyz")
+@bp.output(ReadyOut)
+@bp.doc(summary="Readiness: this worker's in-memory answers are built and hold data (no query)", responses=[503])
+def readyz():
+    state = readiness()
+    if not state["ready"]:
+        raise ServiceUnavailable(
+            "the in-memory answers are not built yet", code="not_ready",
+            stores=state["stores"], data_loaded_at=state["data_loaded_at"],
+        )
+    return {"status": "ready"} | state
