@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from apiflask import APIBlueprint
-from flask import request
+from flask import Response, request
 
 from geosvc.core import present
 from geosvc.core.errors import BadRequest, NotFound
@@ -34,17 +34,22 @@ def get_commune(code: str):
 @bp.doc(summary="The k nearest served mission sites to a commune", responses=[400, 404, 503])
 def nearest(code: str, query_data: dict):
     code = checked_code(code)
-    encoded = nearest_table().encoded(code, checked_k(request.args.get("k")))
+    return answer_from_memory(nearest_table().encoded(code, checked_k(request.args.get("k"))), code)
+
+
+def answer_from_memory(encoded: bytes | None, code: str) -> Response:
+    """An answer a per-worker table encoded, or the 404 of an unknown (or former) commune.
+
+    Pre-encoded, not dumped through the schema: these are the hottest paths, and the tables
+    already hold the documented shape (Schemathesis checks it). Public and the same for
+    everybody until the next ingestion (its data block changes the bytes, hence the ETag):
+    cached as the feeds are (FEED_CACHE_CONTROL, five minutes, then stale-while-revalidate),
+    by browsers and by the nginx in front (deploy/nginx/).
+    """
     if encoded is None:
         with read_db().cursor() as cursor:
             unknown_commune(cursor, code)
-    # pre-encoded, not dumped through the schema: this is the hottest path, and
-    # NearestTable already holds the documented shape (Schemathesis checks it).
-    # Public and the same for everybody until the next ingestion (its data block changes the
-    # bytes, hence the ETag): cached as the feeds are (FEED_CACHE_CONTROL, five minutes, then
-    # stale-while-revalidate), by browsers and by the nginx in front (deploy/nginx/).
     return cacheable(Representation.of(encoded))
-
 
 
 def checked_k(raw: str | None) -> int:

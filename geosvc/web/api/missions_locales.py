@@ -9,7 +9,7 @@ from flask import current_app, request
 from geosvc.core.errors import BadRequest, NotFound
 from geosvc.core.rules import COMMUNE_CODE
 from geosvc.db import network
-from geosvc.web.api.communes import checked_code, checked_k, unknown_commune
+from geosvc.web.api.communes import answer_from_memory, checked_code, checked_k
 from geosvc.web.api.schemas import (
     MissionLocaleAnswer,
     MissionLocaleDetail,
@@ -31,12 +31,7 @@ bp = APIBlueprint("missions_locales", __name__, tag="Missions locales")
         responses=[400, 404, 503])
 def own_mission_locale(code: str, query_data: dict):
     code = checked_code(code)
-    encoded = mission_locale_table().encoded(code, checked_k(request.args.get("k")))
-    if encoded is None:
-        with read_db().cursor() as cursor:
-            unknown_commune(cursor, code)
-    # pre-encoded: the table holds the documented shape (Schemathesis checks it)
-    return current_app.response_class(encoded, mimetype="application/json")
+    return answer_from_memory(mission_locale_table().encoded(code, checked_k(request.args.get("k"))), code)
 
 
 @bp.get("/missions-locales")
