@@ -1,138 +1,162 @@
-"""The optional official assignment (mission_communes.csv): ingestion and the mismatch report.
+"""Own mission locale (the union's zones) vs nearest site: GET /coverage/assignment on the real data.
 
-No real assignment exists in open data, so the only one here is SYNTHETIC
-(tests/data/coverage_synthetic/mission_communes.csv, every line says so).
+The reference below shares no code with geosvc: it measures every commune's reference point to
+every served site with pyproj.Geod (GeographicLib), takes the nearest (ties to the lower id), and
+compares the nearest site's mission locale with the commune's own from the `zones` table.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import shutil
 
+import numpy as np
 import pytest
 from pyproj import Geod
 
-from geosvc.ingest.assignment import ASSIGNMENT_FILE, validate_assignment
-from geosvc.ingest.pipeline import ingest
-from geosvc.ingest.problems import IngestError, Report
-from geosvc.ingest.sites import SiteRecord
-from tests.conftest import SYNTHETIC_DIR
-
-GEOD = Geod(ellps="WGS84")
+ROUNDING_M = 0.06  # the API gives decimetres
 
 
-def squares(count: int) -> float:
-    return GEOD.inv(2.05, 50.05, 2.05 + 0.1 * count, 50.05)[2]
+@pytest.fixture(scope="module")
+def reference(api_url):
+    """Brute force: {code: {population, own: set, nearest: (metres, id, ml), own_nearest: (metres, id) | None}}."""
+    from sqlalchemy import text
 
+    from geosvc.db.pool import make_engine
 
-def _site(site_id: str, status: str = "served") -> SiteRecord:
-    return SiteRecord(
-        id=site_id, name=site_id, address=None, postcode=None, city=None, insee="80001", kind=None, phone=None,
-        website=None, source=None, source_date=None, coord_source=None, note=None, superseded_by=None, lon=2.05,
-        lat=50.05, location_precision="address", status=status, status_reason=f"{status} for the test", line=2,
+    engine = make_engine(api_url)
+    with engine.connect() as connection:
+        communes = connection.execute(text(
+            "SELECT code, population, ST_X(point::geometry) AS lon, ST_Y(point::geometry) AS lat "
+            "FROM communes ORDER BY code"
+        )).mappings().all()
+        sites = connection.execute(text(
+            "SELECT id, mission_locale, ST_X(geog::geometry) AS lon, ST_Y(geog::geometry) AS lat "
+            "FROM mission_sites WHERE status = 'served' ORDER BY id"
+        )).mappings().all()
+        zones = connection.execute(text("SELECT insee, mission_locale FROM zones")).mappings().all()
+    engine.dispose()
+    own: dict[str, set[str]] = {}
+    for zone in zones:
+        own.setdefault(zone["insee"], set()).add(zone["mission_locale"])
+    geod = Geod(ellps="WGS84")
+    count = len(sites)
+    _, _, metres = geod.inv(
+        np.repeat([c["lon"] for c in communes], count), np.repeat([c["lat"] for c in communes], count),
+        np.tile([s["lon"] for s in sites], len(communes)), np.tile([s["lat"] for s in sites], len(communes)),
     )
+    metres = metres.reshape(len(communes), count)
+    out = {}
+    for row, commune in zip(metres, communes, strict=True):
+        ranked = sorted(zip(row.tolist(), (s["id"] for s in sites), (s["mission_locale"] for s in sites),
+                            strict=True))
+        mine = own.get(commune["code"], set())
+        own_ranked = [(m, site_id) for m, site_id, ml in ranked if ml in mine]
+        out[commune["code"]] = {
+            "population": commune["population"], "own": mine, "nearest": ranked[0],
+            "own_nearest": own_ranked[0] if own_ranked else None,
+        }
+    return out
 
 
-SITES = {"syn-a": _site("syn-a"), "syn-old": _site("syn-old", "superseded")}
-COMMUNES = {"80001", "80002"}
+@pytest.fixture(scope="module")
+def body(app):
+    response = app.test_client().get("/coverage/assignment")
+    assert response.status_code == 200
+    return response.get_json()
 
 
-@pytest.mark.parametrize(("row", "field", "message"), [
-    ({"insee": "8001", "mission_id": "syn-a"}, "insee", "is not an INSEE commune code"),
-    ({"insee": "80009", "mission_id": "syn-a"}, "insee", "is not a commune of communes.geojson"),
-    ({"insee": "80001", "mission_id": "nope"}, "mission_id", "is not a site id of missions.csv"),
-    ({"insee": "80001", "mission_id": ""}, "mission_id", "required value is empty"),
-])
-def test_bad_rows_name_file_line_and_field(row, field, message):
-    report = Report()
-    assert validate_assignment(ASSIGNMENT_FILE, [(7, row)], COMMUNES, SITES, report) == []
-    [problem] = report.errors
-    assert (problem.file, problem.where, problem.field) == (ASSIGNMENT_FILE, "line 7", field)
-    assert message in problem.message
-    assert str(problem).startswith(f"mission_communes.csv: line 7: field '{field}': ")
+def _mismatched(reference: dict) -> dict:
+    return {code: r for code, r in reference.items() if r["nearest"][2] not in r["own"]}
 
 
-def test_a_commune_is_assigned_once():
-    report = Report()
-    rows = [(2, {"insee": "80001", "mission_id": "syn-a"}), (3, {"insee": "80001", "mission_id": "syn-old"})]
-    records = validate_assignment(ASSIGNMENT_FILE, rows, COMMUNES, SITES, report)
-    assert [r.line for r in records] == [2]
-    assert "already assigned (line 2)" in report.errors[0].message
+def test_every_commune_has_a_zone_and_every_site_a_mission_locale(body, sql):
+    assert body["available"] is True and body["reason"] is None
+    assert body["dataset"]["file"] == "sources/unml/zones_de_couverture_janvier_2026_hdf.csv"
+    assert "January 2026" in body["dataset"]["vintage"]
+    assert (body["communes_zoned"], body["communes_without_zone"]) == (3782, 0)
+    without = sql("SELECT count(*) AS n FROM mission_sites WHERE status = 'served' AND mission_locale IS NULL")
+    assert without[0]["n"] == 0
+    assert len(body["missions_locales"]) == sql("SELECT count(*) AS n FROM missions_locales")[0]["n"] == 42
 
 
-def test_a_site_not_served_is_a_warning():
-    report = Report()
-    rows = [(2, {"insee": "80002", "mission_id": "syn-old"})]
-    assert len(validate_assignment(ASSIGNMENT_FILE, rows, COMMUNES, SITES, report)) == 1
-    assert not report.errors
-    assert "syn-old is not served" in report.warnings[0].message
+def test_mismatch_count_and_population_match_pyproj(body, reference):
+    expected = _mismatched(reference)
+    population = sum(r["population"] or 0 for r in reference.values())
+    expected_population = sum(r["population"] or 0 for r in expected.values())
+    assert body["communes_nearest_other"] == len(expected) == 932
+    assert body["communes_nearest_own"] == 3782 - 932
+    assert body["population_zoned"] == population
+    assert body["population_nearest_other"] == expected_population == 945_289
+    assert body["population_nearest_other_share"] == pytest.approx(expected_population / population, abs=1e-6)
+    assert body["communes_nearest_other_share"] == pytest.approx(932 / 3782, abs=1e-6)
+    assert {m["code"] for m in body["mismatches"]} == set(expected)
+    assert body["communes_own_without_site"] == 0
 
 
-def test_a_bad_file_stops_the_whole_ingestion(tmp_path, empty_db):
-    from geosvc.db.pool import make_engine
-
-    data = tmp_path / "grid"
-    shutil.copytree(SYNTHETIC_DIR, data)
-    (data / ASSIGNMENT_FILE).write_text("insee,mission_id\n80001,syn-a\n80002,ml-nowhere\n", encoding="utf-8")
-    engine = make_engine(empty_db)
-    try:
-        with pytest.raises(IngestError) as failure:
-            ingest(engine, data, max_offset_km=5.0)
-        with engine.connect() as connection:
-            assert connection.exec_driver_sql("SELECT to_regclass('communes')").scalar() is None  # nothing written
-    finally:
-        engine.dispose()
-    assert "mission_communes.csv: line 3: field 'mission_id': 'ml-nowhere' is not a site id" in str(failure.value)
-
-
-def test_a_missing_column_is_an_error(tmp_path, empty_db):
-    from geosvc.db.pool import make_engine
-
-    data = tmp_path / "grid"
-    shutil.copytree(SYNTHETIC_DIR, data)
-    (data / ASSIGNMENT_FILE).write_text("insee,site\n80001,syn-a\n", encoding="utf-8")
-    engine = make_engine(empty_db)
-    try:
-        with pytest.raises(IngestError, match=r"mission_communes.csv: line 1: field 'mission_id'"):
-            ingest(engine, data, max_offset_km=5.0)
-    finally:
-        engine.dispose()
+def test_each_mismatch_has_the_brute_force_distances(body, reference):
+    for mismatch in body["mismatches"]:
+        expected = reference[mismatch["code"]]
+        nearest_m, nearest_id, nearest_ml = expected["nearest"]
+        own_m, own_id = expected["own_nearest"]
+        assert (mismatch["nearest_site_id"], mismatch["nearest_mission_locale"]) == (nearest_id, nearest_ml)
+        assert mismatch["mission_locale"] in expected["own"]
+        assert mismatch["own_site_id"] == own_id, mismatch["code"]
+        assert mismatch["nearest_distance_m"] == pytest.approx(nearest_m, abs=ROUNDING_M)
+        assert mismatch["own_distance_m"] == pytest.approx(own_m, abs=ROUNDING_M)
+        assert mismatch["extra_distance_m"] == pytest.approx(own_m - nearest_m, abs=2 * ROUNDING_M)
+        assert mismatch["extra_distance_m"] >= 0
+    extras = [m["extra_distance_m"] for m in body["mismatches"]]
+    assert extras == sorted(extras, reverse=True)  # the largest extra distance first
 
 
-def test_absent_file_leaves_the_table_empty(sql):
-    assert sql("SELECT count(*) AS n FROM mission_assignments")[0]["n"] == 0
-    assert sql("SELECT count(*) AS n FROM datasets WHERE name = 'mission_communes'")[0]["n"] == 0
+def test_per_mission_locale_figures_match_pyproj(body, reference):
+    expected = _mismatched(reference)
+    for mission in body["missions_locales"]:
+        lost = [r for r in expected.values() if mission["code"] in r["own"]]
+        attracted = [r for r in expected.values() if r["nearest"][2] == mission["code"]]
+        zone = [r for r in reference.values() if mission["code"] in r["own"]]
+        assert mission["zone_communes"] == len(zone), mission["code"]
+        assert mission["zone_population"] == sum(r["population"] or 0 for r in zone)
+        assert mission["communes_nearest_other"] == len(lost)
+        assert mission["population_nearest_other"] == sum(r["population"] or 0 for r in lost)
+        assert mission["communes_attracted"] == len(attracted)
+        assert mission["population_attracted"] == sum(r["population"] or 0 for r in attracted)
+    top = sorted(body["missions_locales"], key=lambda m: (-m["population_nearest_other"], m["code"]))[:5]
+    # Métropole Sud (Lille's south), Arras, MNO (Marcq-en-Barœul), Péronne, Artois (Béthune)
+    assert [m["code"] for m in top] == ["59220", "62041", "59386", "80620", "62119"]
 
 
-def test_mismatches_on_the_synthetic_assignment(synthetic_client):
-    body = synthetic_client.get("/coverage/assignment").get_json()
-    assert body["available"] is True
-    assert body["dataset"]["rows"] == 5 and "SYNTHETIC" in body["dataset"]["source"]
-    assert (body["communes_assigned"], body["communes_unassigned"]) == (5, 1)
-    assert (body["assigned_to_nearest"], body["assigned_elsewhere"]) == (3, 2)
-    echo, charlie = body["mismatches"]  # the larger extra distance first
-    # Echo is assigned to the superseded syn-old (placed at Alpha's centre, 4 squares away)
-    assert (echo["code"], echo["assigned_site_id"], echo["assigned_site_status"]) == ("80005", "syn-old", "superseded")
-    assert echo["assigned_distance_m"] == pytest.approx(squares(4), abs=0.06)
-    assert echo["nearest_site_id"] == "syn-b"
-    assert echo["extra_distance_m"] == pytest.approx(squares(4) - squares(1), abs=0.1)
-    # Charlie is assigned to syn-a, 2 squares away, while syn-b is 1 square away
-    assert (charlie["code"], charlie["assigned_site_id"], charlie["nearest_site_id"]) == ("80003", "syn-a", "syn-b")
-    assert charlie["assigned_distance_m"] == pytest.approx(squares(2), abs=0.06)
-    assert charlie["nearest_distance_m"] == pytest.approx(squares(1), abs=0.06)
-    assert charlie["same_structure"] is False
+def test_the_commune_answer_agrees(client, body):
+    rogy = body["mismatches"][0]  # the largest extra distance: Rogy (80), Péronne's zone, 21 km from Amiens
+    assert (rogy["code"], rogy["mission_locale"], rogy["nearest_mission_locale"]) == ("80675", "80620", "80021")
+    answer = client.get(f"/communes/{rogy['code']}/mission-locale").get_json()
+    assert answer["mission_locale"]["code"] == rogy["mission_locale"]
+    assert answer["nearest_is_own"] is False
+    assert answer["nearest"][0]["id"] == rogy["nearest_site_id"]
 
 
-def test_mismatches_as_csv(synthetic_client):
-    response = synthetic_client.get("/coverage/assignment?format=csv")
+def test_mismatches_as_csv(client, body):
+    response = client.get("/coverage/assignment?format=csv")
     assert response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    assert [r["code"] for r in rows] == ["80005", "80003"]
-    assert rows[1]["same_structure"] == "False"
+    assert [r["code"] for r in rows] == [m["code"] for m in body["mismatches"]]
+    assert float(rows[0]["extra_distance_m"]) == body["mismatches"][0]["extra_distance_m"]
+    assert rows[0]["nearest_mission_locale"] == "80021"
 
 
-def test_report_lists_the_mismatches_when_an_assignment_is_loaded(synthetic_url, tmp_path):
+def test_without_zones_it_says_why(synthetic_client):
+    body = synthetic_client.get("/coverage/assignment").get_json()
+    assert body["available"] is False
+    assert "no mission locale zones are loaded" in body["reason"]
+    assert (body["communes_zoned"], body["communes_without_zone"]) == (0, 6)
+    assert body["mismatches"] == [] and body["missions_locales"] == []
+    assert body["dataset"] is None
+
+
+def test_report_without_zones(synthetic_url, tmp_path):
+    import json
+
     from click.testing import CliRunner
 
     from geosvc.cli import main
@@ -140,8 +164,10 @@ def test_report_lists_the_mismatches_when_an_assignment_is_loaded(synthetic_url,
     result = CliRunner().invoke(main, ["coverage", "report", "--out", str(tmp_path), "--thresholds", "5,10"],
                                 env={"GEOSVC_DATABASE_URL": synthetic_url})
     assert result.exit_code == 0, result.output
-    with (tmp_path / "assignment_mismatches.csv").open(encoding="utf-8", newline="") as file:
-        assert [row["code"] for row in csv.DictReader(file)] == ["80005", "80003"]
+    assert json.loads((tmp_path / "assignment.json").read_text(encoding="utf-8"))["available"] is False
+    assert not (tmp_path / "assignment_mismatches.csv").exists()
+    with (tmp_path / "missions_locales.csv").open(encoding="utf-8", newline="") as file:
+        assert list(csv.DictReader(file)) == []  # no mission locale without zones
     with (tmp_path / "areas.csv").open(encoding="utf-8", newline="") as file:
         header = next(csv.reader(file))
     assert header[-2:] == ["communes_beyond_10km_share", "population_beyond_10km_share"]

@@ -51,12 +51,34 @@ def test_site_catchments_tile_the_region(client, communes, region_area_km2):
         assert polygons[commune["site_id"]].contains(point), commune["code"]
 
 
-def test_structure_catchments(client):
-    features = collection(client, "structure")["features"]
-    by_id = {f["properties"]["id"]: f["properties"] for f in features}
-    assert len(by_id) == 46
-    assert len(by_id["valenciennois"]["sites"]) == 6
-    assert sum(p["communes"] for p in by_id.values()) == 3782
+def test_mission_locale_catchments(client, communes, region_area_km2):
+    layer = collection(client, "mission_locale")
+    assert layer["name"] == "catchments by mission_locale"
+    by_code = {f["properties"]["code"]: f for f in layer["features"]}
+    # every one of the 42 missions locales is the nearest for some commune
+    assert set(by_code) == {c["mission_locale"] for c in communes} and len(by_code) == 42
+    assert len(by_code["59383"]["properties"]["sites"]) == 6
+    assert by_code["59383"]["properties"]["name"] == "Mission locale de Marly"
+    assert sum(f["properties"]["communes"] for f in by_code.values()) == 3782
+    assert sum(f["properties"]["area_km2"] for f in by_code.values()) == pytest.approx(region_area_km2, rel=1e-3)
+    polygons = {code: shape(f["geometry"]) for code, f in by_code.items()}
+    for polygon in polygons.values():
+        shapely.prepare(polygon)
+    for commune in communes:
+        point = Point(commune["point"]["lon"], commune["point"]["lat"])
+        assert polygons[commune["mission_locale"]].contains(point), commune["code"]
+
+
+def test_the_former_structure_layer_names_the_new_one(client):
+    response = client.get("/coverage/catchments?by=structure")
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["code"] == "invalid_parameter"
+    assert "by: 'structure' was renamed: use 'mission_locale'" in body["message"]
+
+
+def test_without_zones_the_mission_locale_layer_is_empty(synthetic_client):
+    assert collection(synthetic_client, "mission_locale")["features"] == []
 
 
 def test_voronoi_cells_hold_their_site_and_tile_the_region(client, region_area_km2):
@@ -68,7 +90,12 @@ def test_voronoi_cells_hold_their_site_and_tile_the_region(client, region_area_k
     for feature in features:
         site = sites[feature["properties"]["id"]]
         assert shape(feature["geometry"]).contains(Point(site["lon"], site["lat"])), site["id"]
-    assert sum(f["properties"]["area_km2"] for f in features) == pytest.approx(region_area_km2, rel=2e-3)
+    # two sites at the same point share one cell (the Valenciennois antenne of 2015 and Marly's 2026 head office)
+    cells = {f["properties"]["id"]: f["geometry"] for f in features}
+    assert cells["ml-59606-x1-valenciennes"] == cells["unml-2026-59383"]
+    distinct = {json.dumps(f["geometry"], sort_keys=True): f["properties"]["area_km2"] for f in features}
+    assert len(distinct) == len(features) - 1
+    assert sum(distinct.values()) == pytest.approx(region_area_km2, rel=2e-3)
 
 
 def test_unknown_layer_is_400(client):
@@ -103,7 +130,6 @@ def test_a_lone_site_gets_the_whole_region(tmp_path, empty_db):
 
     data = tmp_path / "grid"
     shutil.copytree(SYNTHETIC_DIR, data)
-    (data / "mission_communes.csv").unlink()
     lines = (data / "missions.csv").read_text(encoding="utf-8").splitlines(keepends=True)
     (data / "missions.csv").write_text("".join(line for line in lines if not line.startswith("syn-b,")))
     ingest_into(empty_db, data)

@@ -15,8 +15,6 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
-from geosvc.coverage.structures import derive, stripped_name, structure_key
-
 ROUNDING_M = 0.06  # the API gives decimetres
 THRESHOLDS_KM = (5, 10, 15, 20)
 
@@ -138,7 +136,8 @@ def test_every_commune_has_the_three_nearest_of_the_brute_force(client, referenc
 
 def test_sites_share_out_every_commune_and_person(coverage_body, reference):
     sites = coverage_body["sites"]
-    assert len(sites) == 52
+    served = [site_id for site_id, _ in next(iter(reference.values()))["nearest"]]  # every served site, ranked
+    assert sorted(s["id"] for s in sites) == sorted(served) and len(sites) == 53
     assert sum(s["communes"] for s in sites) == 3782
     assert sum(s["population"] for s in sites) == coverage_body["region"]["population"]
     for site in sites:
@@ -148,44 +147,47 @@ def test_sites_share_out_every_commune_and_person(coverage_body, reference):
             assert site["max_distance_m"] == pytest.approx(max(r["nearest"][0][1] for r in served), abs=ROUNDING_M)
 
 
-def test_structures_group_sites_by_name(coverage_body):
-    structures = {s["id"]: s for s in coverage_body["structures"]}
-    assert len(structures) == 46
-    valenciennois = structures["valenciennois"]
-    assert len(valenciennois["sites"]) == 6
-    assert valenciennois["name"] == "Mission locale jeunes Valenciennois"  # the head office's name (Marly)
-    assert structures["lille"]["sites"] == ["ml-59350-01-lille", "ml-59350-02-lille"]
+def test_missions_locales_group_sites_by_the_unions_code(coverage_body, sql):
+    stored = sql("SELECT code, name FROM missions_locales ORDER BY code")
+    assert [(m["code"], m["name"]) for m in coverage_body["missions_locales"]] == [
+        (r["code"], r["name"]) for r in stored]
+    missions = {m["code"]: m for m in coverage_body["missions_locales"]}
+    assert len(missions) == 42
+    site_ml = {r["id"]: r for r in sql(
+        "SELECT s.id, s.mission_locale, m.name FROM mission_sites s "
+        "JOIN missions_locales m ON m.code = s.mission_locale WHERE s.status = 'served'"
+    )}
+    for mission in missions.values():
+        assert mission["sites"] == sorted(i for i, r in site_ml.items() if r["mission_locale"] == mission["code"])
+    # Marly: the Valenciennois' 2026 head office and the five reception points of the 2015 directory
+    assert len(missions["59383"]["sites"]) == 6 and missions["59383"]["name"] == "Mission locale de Marly"
+    assert missions["59350"]["sites"] == ["mission_locale-59350-01", "mission_locale-59350-02"]
     by_site = {s["id"]: s for s in coverage_body["sites"]}
-    for structure in structures.values():
-        assert structure["communes"] == sum(by_site[site]["communes"] for site in structure["sites"])
-    assert sorted(site for s in structures.values() for site in s["sites"]) == sorted(by_site)
+    for site in by_site.values():
+        assert (site["mission_locale"], site["mission_locale_name"]) == (
+            site_ml[site["id"]]["mission_locale"], site_ml[site["id"]]["name"])
+    for mission in missions.values():
+        assert mission["communes"] == sum(by_site[site]["communes"] for site in mission["sites"])
+        assert mission["population"] == sum(by_site[site]["population"] for site in mission["sites"])
+    assert sum(m["communes"] for m in missions.values()) == 3782
+    assert sorted(site for m in missions.values() for site in m["sites"]) == sorted(by_site)
+    zones = {r["mission_locale"]: r for r in sql(
+        "SELECT z.mission_locale, count(*) AS n, sum(c.population) AS p FROM zones z "
+        "JOIN communes c ON c.code = z.insee GROUP BY z.mission_locale"
+    )}
+    for mission in missions.values():
+        assert (mission["zone_communes"], mission["zone_population"]) == (
+            zones[mission["code"]]["n"], zones[mission["code"]]["p"])
 
 
-@pytest.mark.parametrize(("name", "key"), [
-    ("Mission Locale Jeunes du Valenciennois – antenne d'Anzin", "valenciennois"),
-    ("Mission locale jeunes Valenciennois", "valenciennois"),
-    ("Mission locale Val-de-Marque - antenne de Croix et Wasquehal", "val-marque"),
-    ("Mission locale de Roubaix – Lys-lez-Lannoy", "roubaix-lys-lez-lannoy"),
-    ("Mission locale rurale Réussir-en-Sambre", "rurale-reussir-en-sambre"),
-    ("Mission locale Réussir en Sambre Avesnois", "reussir-en-sambre-avesnois"),
-    ("Mission locale de l'Artois", "artois"),
-    ("Mission locale Insertion-Formation-Emploi-Grand-Amiénois", "insertion-formation-emploi-grand-amienois"),
-    ("Mission locale", "mission-locale"),
+@pytest.mark.parametrize(("query", "new"), [
+    ("format=csv&table=structures", "table: 'structures' was renamed: use 'missions_locales'"),
 ])
-def test_structure_key(name, key):
-    assert structure_key(name) == key
-
-
-def test_structure_named_after_head_office_else_most_common_name():
-    sites = [
-        {"id": "a", "name": "Mission locale de X – antenne de Y", "kind": None},
-        {"id": "b", "name": "Mission locale de X – antenne de Z", "kind": None},
-        {"id": "c", "name": "Mission Locale de X", "kind": None},
-    ]
-    assert {s.name for s in derive(sites).values()} == {"Mission locale de X"}
-    head_office = {"id": "d", "name": "MISSION LOCALE DE X", "kind": "siege"}
-    assert derive([*sites, head_office])["a"].name == "MISSION LOCALE DE X"
-    assert stripped_name("Mission locale A — Antenne du Nord") == "Mission locale A"
+def test_the_former_structure_names_say_the_new_ones(client, query, new):
+    response = client.get(f"/coverage?{query}")
+    assert response.status_code == 400
+    assert response.get_json()["code"] == "invalid_parameter"
+    assert new in response.get_json()["message"]
 
 
 def test_custom_thresholds_are_sorted_and_deduplicated(client):
@@ -232,9 +234,13 @@ def test_coverage_csv_tables(client, coverage_body):
     assert "COG 2026" in data["communes"]["vintage"]
     assert "geodesic" in json.loads(response.headers["X-Geosvc-Method"])
     sites = list(csv.DictReader(io.StringIO(client.get("/coverage?format=csv&table=sites").get_data(as_text=True))))
-    assert len(sites) == 52
-    structures = client.get("/coverage?format=csv&table=structures").get_data(as_text=True)
-    assert "ml-59350-01-lille ml-59350-02-lille" in structures
+    assert len(sites) == 53
+    assert {s["mission_locale"] for s in sites} == {m["code"] for m in coverage_body["missions_locales"]}
+    text = client.get("/coverage?format=csv&table=missions_locales").get_data(as_text=True)
+    missions = {row["code"]: row for row in csv.DictReader(io.StringIO(text))}
+    assert len(missions) == 42
+    assert missions["59350"]["sites"] == "mission_locale-59350-01 mission_locale-59350-02"
+    assert missions["59350"]["name"] == "Mission locale de Lille"
 
 
 def test_communes_filters_and_csv(client):
@@ -264,22 +270,23 @@ def test_communes_geojson_is_a_choropleth(client):
     assert "COG 2026" in collection["data"]["communes"]["vintage"]
 
 
-def test_quality_report_on_the_real_data(client):
+def test_quality_report_on_the_real_data(client, sql):
     body = client.get("/coverage/quality").get_json()
     assert body["counts"] == {
-        "communes_without_population": 0, "communes_without_postcode": 0, "approximate_sites": 6,
-        "not_served_sites": 1, "sites_outside_commune": 0, "duplicate_sites": 0,
+        "communes_without_population": 0, "communes_without_postcode": 0, "approximate_sites": 21,
+        "not_served_sites": 63, "sites_outside_commune": 0, "duplicate_sites": 1,
     }
-    assert {s["id"] for s in body["approximate_sites"]} >= {"ml-59512-x1-roubaix", "ml-59606-x1-valenciennes"}
-    assert body["not_served_sites"][0]["superseded_by"] == "ml-59512-x1-roubaix"
-
-
-def test_no_official_assignment_ships(client, sql):
-    assert sql("SELECT count(*) AS n FROM mission_assignments")[0]["n"] == 0
-    body = client.get("/coverage/assignment").get_json()
-    assert body["available"] is False
-    assert body["communes_assigned"] == 0 and body["communes_unassigned"] == 3782
-    assert body["mismatches"] == []
+    placed = sql("SELECT id FROM mission_sites WHERE location_precision = 'commune' ORDER BY id")
+    assert [s["id"] for s in body["approximate_sites"]] == [r["id"] for r in placed]
+    assert {s["id"] for s in body["approximate_sites"]} >= {"ml-59512-x1-roubaix", "unml-2026-02168"}
+    superseded = {r["id"]: r["superseded_by"] for r in sql(
+        "SELECT id, superseded_by FROM mission_sites WHERE status = 'superseded'")}
+    assert {s["id"]: s["superseded_by"] for s in body["not_served_sites"]} == superseded
+    assert superseded["mission_locale-02168-01"] == "unml-2026-02168"  # the 2026 head office replaces 2017's
+    # the Valenciennois antenne recorded in 2015 at the address the union gives for Marly's head office in 2026
+    [duplicate] = body["duplicate_sites"]
+    assert (duplicate["id"], duplicate["other_id"], duplicate["distance_m"]) == (
+        "ml-59606-x1-valenciennes", "unml-2026-59383", 0)
 
 
 def test_openapi_documents_the_coverage_api(client):
@@ -300,5 +307,5 @@ def test_benchmark_finds_the_brute_force_identical(api_url):
 
     with psycopg.connect(libpq_url(api_url)) as connection, connection.cursor(row_factory=dict_row) as cursor:
         lines = run(cursor, runs=1)
-    assert lines[0].startswith("communes 3782, served sites 52")
+    assert lines[0].startswith("communes 3782, served sites 53")
     assert "identical answers: yes (3782/3782 same nearest site" in lines[-1]

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from tests.browser_support import svg_paths, watch
 
-SAINT_OMER = "ml-62765-01-saint-omer"
+SAINT_OMER = "mission_locale-62765-01"
 
 
 @pytest.fixture
@@ -33,25 +33,26 @@ def test_leaflet_is_served_by_the_app(client):
 
 def test_page_draws_the_choropleth_and_tables(page, live_url):
     assert svg_paths(page) == 3782  # one polygon per commune
-    assert svg_paths(page, "marker") == 52
+    assert svg_paths(page, "marker") == 53
     fills = page.eval_on_selector_all(
         ".leaflet-overlay-pane svg path", "paths => new Set(paths.map(p => p.getAttribute('fill'))).size"
     )
     assert fills == 5  # the five distance classes of the default thresholds are all present
     assert page.locator("#areas-table tbody tr").count() == 6
     assert page.locator("#areas-table tbody tr").first.inner_text().startswith("Hauts-de-France")
-    assert page.locator("#structures-table tbody tr").count() == 46
+    assert page.locator("#missions-locales-table tbody tr").count() == 42
     assert page.locator("#epci-table tbody tr").count() == 92
-    assert "2014–2015" in page.locator("#provenance").inner_text()
+    assert "January 2026" in page.locator("#provenance").inner_text()
     seen = page.geosvc_seen
     assert seen.page_errors == [] and seen.console_errors == []
     assert seen.external_requests(allowed_prefix=live_url) == []  # no CDN, no tile server
 
 
 def test_catchment_layers_load_on_demand(page):
-    page.locator(".leaflet-control-layers-overlays label", has_text="Catchments by structure").locator("input").check()
+    page.locator(".leaflet-control-layers-overlays label", has_text="Catchments by mission locale") \
+        .locator("input").check()
     # expect() polls without eval, which the page's Content-Security-Policy forbids
-    expect(page.locator(".leaflet-overlay-pane svg path")).to_have_count(3782 + 46, timeout=30_000)
+    expect(page.locator(".leaflet-overlay-pane svg path")).to_have_count(3782 + 42, timeout=30_000)
     assert page.geosvc_seen.console_errors == []
 
 
@@ -61,7 +62,9 @@ def test_a_scenario_from_the_form(page):
     page.fill("#add-form input[name=name]", "Antenne d'essai")
     page.fill("#add-form input[name=lon]", "1.85")
     page.fill("#add-form input[name=lat]", "49.75")
+    page.select_option("#mission-locale-select", "60057")  # Beauvais
     page.click("#add-form button")
+    assert "for mission locale 60057" in page.locator("#changes li").first.inner_text()
     page.select_option("#close-form select", SAINT_OMER)
     page.click("#close-form button")
     assert page.locator("#changes li").count() == 2
@@ -69,11 +72,11 @@ def test_a_scenario_from_the_form(page):
     page.wait_for_selector("#scenario-result:not([hidden])", timeout=30_000)
     assert page.locator("#delta-table tbody tr").count() == 6
     assert int(page.inner_text("#changed-count").replace(",", "")) > 100
-    assert svg_paths(page, "marker") == 52 + 1  # the hypothetical site is drawn
+    assert svg_paths(page, "marker") == 53 + 1  # the hypothetical site is drawn
     assert page.geosvc_seen.console_errors == []
     page.click("#reset-scenario")
     assert page.locator("#scenario-result").is_hidden()
-    assert svg_paths(page, "marker") == 52
+    assert svg_paths(page, "marker") == 53
 
 
 def test_a_refused_scenario_shows_the_reason(page):

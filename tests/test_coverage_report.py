@@ -33,20 +33,30 @@ def _rows(path) -> list[dict]:
 def test_report_writes_every_file(report_dir):
     names = {path.name for path in report_dir.iterdir()}
     assert names == {
-        "communes.csv", "areas.csv", "sites.csv", "structures.csv", "indicators.json", "quality.json",
-        "assignment.json", "communes.geojson", "catchments_site.geojson", "catchments_structure.geojson",
-        "catchments_voronoi.geojson", "distance_distribution.png", "population_by_distance.png", "map.html",
-    }  # no assignment_mismatches.csv: no official assignment is loaded
+        "communes.csv", "areas.csv", "sites.csv", "missions_locales.csv", "indicators.json", "quality.json",
+        "assignment.json", "assignment_mismatches.csv", "communes.geojson", "catchments_site.geojson",
+        "catchments_mission_locale.geojson", "catchments_voronoi.geojson", "distance_distribution.png",
+        "population_by_distance.png", "map.html",
+    }
     assert len(_rows(report_dir / "communes.csv")) == 3782
     assert len(_rows(report_dir / "areas.csv")) == 1 + 5 + 92
-    assert len(_rows(report_dir / "sites.csv")) == 52
-    assert len(_rows(report_dir / "structures.csv")) == 46
-    for name, count in (("communes", 3782), ("catchments_site", 52), ("catchments_voronoi", 52)):
+    assert len(_rows(report_dir / "sites.csv")) == 53
+    assert len(_rows(report_dir / "missions_locales.csv")) == 42
+    # unml-2026-59383 shares its point with ml-59606-x1-valenciennes, which wins the tie (lower id): 52 catchments
+    for name, count in (("communes", 3782), ("catchments_site", 52), ("catchments_mission_locale", 42),
+                        ("catchments_voronoi", 53)):
         collection = json.loads((report_dir / f"{name}.geojson").read_text(encoding="utf-8"))
         assert len(collection["features"]) == count
         assert "COG 2026" in collection["data"]["communes"]["vintage"]
-    assert json.loads((report_dir / "quality.json").read_text(encoding="utf-8"))["counts"]["approximate_sites"] == 6
-    assert json.loads((report_dir / "assignment.json").read_text(encoding="utf-8"))["available"] is False
+    assert json.loads((report_dir / "quality.json").read_text(encoding="utf-8"))["counts"]["approximate_sites"] == 21
+
+
+def test_report_assignment_is_the_api_assignment(report_dir, client):
+    from_file = json.loads((report_dir / "assignment.json").read_text(encoding="utf-8"))
+    assert from_file == client.get("/coverage/assignment").get_json()
+    assert from_file["available"] is True and from_file["communes_nearest_other"] == 932
+    rows = _rows(report_dir / "assignment_mismatches.csv")
+    assert [r["code"] for r in rows] == [m["code"] for m in from_file["mismatches"]]
 
 
 def test_report_figures_are_the_api_figures(report_dir, client):
@@ -73,11 +83,15 @@ def test_standalone_map_draws_offline(report_dir, browser):
         page.goto((report_dir / "map.html").as_uri())
         page.wait_for_selector("body.ready", timeout=30_000)
         assert svg_paths(page) == 3782  # one polygon per commune
-        assert svg_paths(page, "marker") == 52  # the served sites
+        assert svg_paths(page, "marker") == 53  # the served sites
         assert page.locator("#areas-table tbody tr").count() == 6  # the region and 5 departments
         assert "COG 2026" in page.locator("#provenance").inner_text()
         page.locator(".leaflet-control-layers-overlays label", has_text="Catchments by site").locator("input").check()
-        assert svg_paths(page) == 3782 + 52
+        assert svg_paths(page) == 3782 + 52  # one catchment per site that is the nearest for some commune
+        page.locator(".leaflet-control-layers-overlays label", has_text="Catchments by mission locale") \
+            .locator("input").check()
+        assert svg_paths(page) == 3782 + 52 + 42
+        assert page.locator("#missions-locales-table tbody tr").count() == 42
         assert seen.page_errors == [] and seen.console_errors == []
         assert seen.external_requests() == []
     finally:

@@ -76,10 +76,9 @@ def test_adding_a_site_at_foxtrot(synthetic_client):
     beyond_10 = region["beyond"][1]
     assert beyond_10["communes"] == {"current": 1, "scenario": 0, "delta": -1}
     assert beyond_10["population_share"]["delta"] == pytest.approx(-6000 / POPULATION, abs=1e-6)
-    # the new site is named like an antenne of Delta, so it joins Delta's structure
-    delta_structure = next(s for s in result["scenario"]["structures"] if s["id"] == "delta")
-    assert delta_structure["sites"] == ["new-1", "syn-b"]
-    assert delta_structure["communes"] == 4
+    # no zones in the grid: no mission locale, whatever the new site's name says
+    assert added["mission_locale"] is None
+    assert result["scenario"]["missions_locales"] == [] and result["deltas"]["missions_locales"] == []
     site_deltas = {s["id"]: s for s in result["deltas"]["sites"]}
     assert site_deltas["new-1"]["status"] == "added"
     assert site_deltas["new-1"]["communes"] == {"current": 0, "scenario": 2, "delta": 2}
@@ -134,6 +133,7 @@ def test_a_scenario_changes_nothing_stored(synthetic_client):
     ({"close": ["syn-a", "syn-a"]}, "conflicting_changes"),
     ({"close": ["syn-a"], "move": [{"id": "syn-a", "lon": 2.35, "lat": LAT}]}, "conflicting_changes"),
     ({"close": ["syn-a", "syn-b"]}, "empty_network"),
+    ({"add": [{"name": "X", "lon": 2.25, "lat": LAT, "mission_locale": "80001"}]}, "unknown_mission_locale"),
 ])
 def test_refused_scenarios_name_the_change(synthetic_client, body, code):
     response = post(synthetic_client, body)
@@ -210,3 +210,52 @@ def test_cli_scenario_errors(synthetic_url, monkeypatch, args, message):
     result = CliRunner().invoke(main, ["coverage", "scenario", *args])
     assert result.exit_code != 0
     assert message in result.output
+
+
+# --- on the real data: a new site may name its mission locale -------------------------------
+
+GRANDVILLIERS = {"name": "Antenne de Grandvilliers", "lon": 1.942, "lat": 49.6634}
+BEAUVAIS = "60057"
+
+
+def test_a_new_site_joins_the_mission_locale_it_names(client):
+    result = post(client, {"add": [GRANDVILLIERS | {"mission_locale": BEAUVAIS}]}).get_json()
+    added = result["changes"]["added"][0]
+    assert (added["mission_locale"], added["mission_locale_name"]) == (BEAUVAIS, "Mission locale de Beauvais")
+    site = next(s for s in result["scenario"]["sites"] if s["id"] == "new-1")
+    assert (site["mission_locale"], site["mission_locale_name"]) == (BEAUVAIS, "Mission locale de Beauvais")
+    scenario = {m["code"]: m for m in result["scenario"]["missions_locales"]}
+    assert "new-1" in scenario[BEAUVAIS]["sites"]
+    deltas = {m["code"]: m for m in result["deltas"]["missions_locales"]}
+    beauvais = deltas[BEAUVAIS]
+    assert beauvais["sites"]["scenario"] == sorted([*beauvais["sites"]["current"], "new-1"])
+    # every commune that moves to new-1 leaves another mission locale's site, or stays with Beauvais
+    moved = [c for c in result["communes_changed"] if c["scenario"]["site_id"] == "new-1"]
+    current = {s["id"]: s["mission_locale"] for s in client.get("/coverage").get_json()["sites"]}
+    gained = [c for c in moved if current[c["current"]["site_id"]] != BEAUVAIS]
+    assert beauvais["communes"]["delta"] == len(gained) > 0
+    lost = {}
+    for commune in gained:
+        code = current[commune["current"]["site_id"]]
+        lost[code] = lost.get(code, 0) + 1
+    assert {code: deltas[code]["communes"]["delta"] for code in lost} == {code: -n for code, n in lost.items()}
+    assert set(deltas) == {BEAUVAIS, *lost}  # the missions locales that did not change are left out
+
+
+def test_a_new_site_without_mission_locale_belongs_to_none(client):
+    result = post(client, {"add": [GRANDVILLIERS]}).get_json()
+    assert result["changes"]["added"][0]["mission_locale"] is None
+    scenario = result["scenario"]
+    assert "new-1" not in {site for m in scenario["missions_locales"] for site in m["sites"]}
+    served_by_missions = sum(m["communes"] for m in scenario["missions_locales"])
+    new_site = next(s for s in scenario["sites"] if s["id"] == "new-1")
+    assert served_by_missions == 3782 - new_site["communes"] and new_site["communes"] > 0
+
+
+def test_an_unknown_mission_locale_is_refused(client):
+    response = post(client, {"add": [GRANDVILLIERS | {"mission_locale": "99999"}]})
+    assert response.status_code == 400
+    error = response.get_json()
+    assert error["code"] == "unknown_mission_locale"
+    assert error["details"]["field"] == "add[0].mission_locale"
+    assert error["message"].startswith("add[0].mission_locale: no mission locale has the code '99999'")

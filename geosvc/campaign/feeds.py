@@ -7,21 +7,23 @@ so an exported file is byte for byte what the API serves, with the same ETag.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
+import shapely
 from psycopg import Cursor
 
 from geosvc.core import present
 from geosvc.core.errors import BadRequest, NotFound
+from geosvc.core.point_index import PlacedCommune, PointIndex
 from geosvc.core.rules import DISTANCE_METHOD, REGION_TOLERANCE_M, round_distance
 from geosvc.core.search_index import label
 from geosvc.db import campaign as sql
+from geosvc.db import sites
 from geosvc.provenance import data_block
 
 # The region check of "use my location" is the ingestion's own: within 2 km of a commune.
 POINT_TOLERANCE_M = REGION_TOLERANCE_M
-# Pre-filter box around the point, in degrees (see sql.COMMUNE_AT_POINT).
-POINT_BOX_DEG = 0.05
 
 POINT_METHOD = (
     "geodesic distance on the WGS84 ellipsoid (PostGIS geography ST_Distance, spheroid), in metres, "
@@ -83,27 +85,43 @@ def _feed_site(row: dict, prefix: str) -> dict | None:
     }
 
 
-def nearest_to_point(cursor: Cursor, lon: float, lat: float, k: int) -> dict:
+@dataclasses.dataclass(frozen=True)
+class Locator:
+    """What the point query needs, held in memory per worker: polygons, sites, data block."""
+
+    index: PointIndex
+    data: dict
+
+
+def build_locator(cursor: Cursor) -> Locator:
+    communes = [
+        PlacedCommune(row["code"], row["nom"], row["departement"],
+                      label(row["nom"], row["departement"], row["homonym"]), shapely.from_wkb(row["wkb"]))
+        for row in sql.commune_shapes(cursor)
+    ]
+    served = [present.site(row) for row in sites.list_served_sites(cursor)]
+    return Locator(PointIndex(communes, served), data_block(cursor))
+
+
+def nearest_to_point(locator: Locator, lon: float, lat: float, k: int) -> dict:
     """The k nearest served sites to a point of the region; 400 for a point outside it."""
-    point = {"lon": lon, "lat": lat}
-    commune = sql.commune_at_point(cursor, lon, lat, POINT_BOX_DEG, POINT_TOLERANCE_M)
-    if commune is None:
+    found = locator.index.commune_at(lon, lat, POINT_TOLERANCE_M)
+    if found is None:
         raise BadRequest(
             f"the point (lon {lon}, lat {lat}) is outside Hauts-de-France: it is not within "
             f"{POINT_TOLERANCE_M / 1000:g} km of any commune of the region",
             code="outside_region", lon=lon, lat=lat, tolerance_m=POINT_TOLERANCE_M,
         )
-    sites = sql.nearest_to_point(cursor, lon, lat, k)
+    commune, distance_m = found
     return {
-        "point": point,
+        "point": {"lon": lon, "lat": lat},
         "commune": {
-            "code": commune["code"], "nom": commune["nom"], "departement": commune["departement"],
-            "label": label(commune["nom"], commune["departement"], commune["homonym"]),
-            "distance_m": round_distance(commune["distance_m"]),
+            "code": commune.code, "nom": commune.nom, "departement": commune.departement,
+            "label": commune.label, "distance_m": round_distance(distance_m),
         },
-        "missions": [present.nearest_site(site) for site in sites],
+        "missions": locator.index.nearest_sites(lon, lat, k),
         "method": POINT_METHOD,
-        "data": data_block(cursor),
+        "data": locator.data,
     }
 
 

@@ -181,7 +181,7 @@ def coverage() -> None:
               help="Farthest communes listed per area.")
 def coverage_report(out_dir: Path, thresholds: str, farthest: int) -> None:
     """Write every coverage output (tables, catchments, charts, a standalone HTML map) into a folder."""
-    from geosvc.cli import coverage as commands
+    from geosvc.cli import coverage_commands as commands
     from geosvc.core.errors import ApiError
     from geosvc.web.api.assets import AssetsMissing
 
@@ -210,7 +210,7 @@ def coverage_scenario(adds, closes, moves, file: Path | None, as_json: bool) -> 
 
     from marshmallow import ValidationError
 
-    from geosvc.cli import coverage as commands
+    from geosvc.cli import coverage_commands as commands
     from geosvc.core.errors import ApiError
 
     try:

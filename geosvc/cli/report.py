@@ -13,7 +13,7 @@ from pathlib import Path
 from psycopg import Cursor
 
 from geosvc.cli import html_map
-from geosvc.coverage import catchments, charts, official, quality, tables
+from geosvc.coverage import catchments, charts, quality, tables, zones
 from geosvc.coverage.catchments import feature_collection
 from geosvc.coverage.indicators import indicators
 from geosvc.coverage.network import compute, stored_network
@@ -46,13 +46,14 @@ def _tables(out_dir: Path, coverage, body: dict) -> list[Path]:
         _write(out_dir / "areas.csv", tables.to_csv(tables.area_csv_rows(body),
                                                     tables.area_columns(body["thresholds_km"]))),
         _write(out_dir / "sites.csv", tables.to_csv(body["sites"], tables.SITE_COLUMNS)),
-        _write(out_dir / "structures.csv",
-               tables.to_csv(tables.structure_csv_rows(body["structures"]), tables.STRUCTURE_COLUMNS)),
+        _write(out_dir / "missions_locales.csv",
+               tables.to_csv(tables.mission_locale_csv_rows(body["missions_locales"]),
+                             tables.MISSION_LOCALE_COLUMNS)),
     ]
 
 
 def _json_files(cursor: Cursor, out_dir: Path, coverage, body: dict, meta: dict) -> list[Path]:
-    assignment = official.report(cursor, coverage) | {"method": meta["method"], "data": meta["data"]}
+    assignment = zones.report(cursor, coverage) | {"method": meta["method"], "data": meta["data"]}
     written = [
         _write(out_dir / "indicators.json", _dumps(body)),
         _write(out_dir / "quality.json", _dumps(QualityOut().dump(quality.report(cursor) | {"data": meta["data"]}))),

@@ -1,7 +1,9 @@
 """Catchment polygons and the commune choropleth, as GeoJSON text.
 
 * by site: the communes whose nearest site it is, dissolved into one (multi)polygon;
-* by structure: the same, grouped by mission locale structure;
+* by mission locale: the same, grouped by the nearest site's mission locale (the union's
+  code); communes whose nearest site has no mission locale (data without zones, a
+  scenario's site given none) are in no polygon of this layer;
 * Voronoi: the planar Voronoi cells of the sites, drawn in Lambert-93 and clipped to the
   region. A second, purely geometric view: it ignores where the communes' reference
   points are, so its borders differ from the catchments' (which are the ones the
@@ -18,14 +20,14 @@ import json
 
 from psycopg import Cursor
 
-from geosvc.coverage.indicators import site_stats, structure_stats
+from geosvc.coverage.indicators import mission_locale_stats, site_stats
 from geosvc.coverage.network import Coverage, Network
 from geosvc.coverage.tables import commune_record
 from geosvc.db import coverage as sql
 
-LAYERS = ("site", "structure", "voronoi")
+LAYERS = ("site", "mission_locale", "voronoi")
 CHOROPLETH_PROPERTIES = (
-    "code", "nom", "departement", "epci", "population", "site_id", "site_name", "structure_id", "distance_m",
+    "code", "nom", "departement", "epci", "population", "site_id", "site_name", "mission_locale", "distance_m",
 )
 
 VORONOI_METHOD = (
@@ -39,22 +41,23 @@ def layer(cursor: Cursor, coverage: Coverage, by: str) -> list[tuple[str, dict]]
     """(GeoJSON geometry text, properties) of each polygon of one catchment layer."""
     if by == "site":
         return site_catchments(cursor, coverage)
-    if by == "structure":
-        return structure_catchments(cursor, coverage)
+    if by == "mission_locale":
+        return mission_locale_catchments(cursor, coverage)
     return voronoi_cells(cursor, coverage.network)
 
 
 def site_catchments(cursor: Cursor, coverage: Coverage) -> list[tuple[str, dict]]:
     stats = {row["id"]: row for row in site_stats(coverage)}
     groups = [commune.site_id for commune in coverage.communes]
-    return _dissolved(cursor, coverage, groups, stats)
+    return _dissolved(cursor, coverage.communes, groups, stats)
 
 
-def structure_catchments(cursor: Cursor, coverage: Coverage) -> list[tuple[str, dict]]:
-    stats = {row["id"]: row for row in structure_stats(coverage)}
+def mission_locale_catchments(cursor: Cursor, coverage: Coverage) -> list[tuple[str, dict]]:
+    stats = {row["code"]: row for row in mission_locale_stats(coverage)}
     sites = coverage.network.sites
-    groups = [sites[commune.site_id].structure.id for commune in coverage.communes]
-    return _dissolved(cursor, coverage, groups, stats)
+    kept = [c for c in coverage.communes if sites[c.site_id].mission_locale is not None]
+    groups = [sites[commune.site_id].mission_locale for commune in kept]
+    return _dissolved(cursor, kept, groups, stats)
 
 
 def voronoi_cells(cursor: Cursor, network: Network) -> list[tuple[str, dict]]:
@@ -63,8 +66,8 @@ def voronoi_cells(cursor: Cursor, network: Network) -> list[tuple[str, dict]]:
     for row in sql.voronoi(cursor, points):
         site = network.sites[row["id"]]
         properties = {
-            "id": site.id, "name": site.name, "structure_id": site.structure.id,
-            "structure_name": site.structure.name, "hypothetical": site.hypothetical,
+            "id": site.id, "name": site.name, "mission_locale": site.mission_locale,
+            "mission_locale_name": site.mission_locale_name, "hypothetical": site.hypothetical,
             "area_km2": round(row["area_km2"], 2),
         }
         features.append((row["geometry"], properties))
@@ -95,8 +98,8 @@ def feature_collection(features: list[tuple[str, dict]], **members) -> str:
     return f'{head[:-1]},"features":[{body}]}}'
 
 
-def _dissolved(cursor: Cursor, coverage: Coverage, groups: list[str], stats: dict) -> list[tuple[str, dict]]:
-    codes = [commune.code for commune in coverage.communes]
+def _dissolved(cursor: Cursor, communes: list, groups: list[str], stats: dict) -> list[tuple[str, dict]]:
+    codes = [commune.code for commune in communes]
     return [
         (row["geometry"], stats[row["group_id"]] | {"area_km2": round(row["area_km2"], 2)})
         for row in sql.dissolve(cursor, codes, groups)

@@ -34,8 +34,10 @@ DEFINITIONS = {
     "mean_distance_m": "mean over communes, not weighted",
     "beyond": "communes strictly farther than the threshold, and their population; shares of all communes "
     "and of the known population",
-    "structure": "sites grouped by name: 'antenne de …' suffix dropped, then case, accents, 'mission', 'locale', "
-    "'jeunes' and articles ignored; named after the head office (kind 'siege') when known",
+    "mission_locale": "the union's (UNML) code of the mission locale a site belongs to (the site's "
+    "mission_locale); a mission locale's figures are those of the communes whose nearest site is one of its "
+    "sites, whatever their zone; sites without a mission locale are in no mission locale's figures",
+    "zone": "the communes the union's coverage table gives to a mission locale (zone_communes, zone_population)",
 }
 
 
@@ -48,7 +50,7 @@ def indicators(coverage: Coverage, thresholds_km: Iterable[float], farthest: int
         "departements": _grouped(communes, "departement", thresholds, farthest, sites),
         "epci": _grouped(communes, "epci", thresholds, farthest, sites),
         "sites": site_stats(coverage),
-        "structures": structure_stats(coverage),
+        "missions_locales": mission_locale_stats(coverage),
     }
 
 
@@ -117,8 +119,8 @@ def site_stats(coverage: Coverage) -> list[dict]:
             "kind": site.kind,
             "location_precision": site.location_precision,
             "hypothetical": site.hypothetical,
-            "structure_id": site.structure.id,
-            "structure_name": site.structure.name,
+            "mission_locale": site.mission_locale,
+            "mission_locale_name": site.mission_locale_name,
             "lon": round_degrees(site.lon),
             "lat": round_degrees(site.lat),
             **_served_stats(served.get(site.id, [])),
@@ -126,17 +128,22 @@ def site_stats(coverage: Coverage) -> list[dict]:
     return out
 
 
-def structure_stats(coverage: Coverage) -> list[dict]:
-    members = _by(coverage.network.sites.values(), lambda s: s.structure.id)
-    served = _by(coverage.communes, lambda c: coverage.network.sites[c.site_id].structure.id)
+def mission_locale_stats(coverage: Coverage) -> list[dict]:
+    """Every mission locale of the network, with what its sites serve (sites without one are left out)."""
+    network = coverage.network
+    members = _by(network.sites.values(), lambda s: s.mission_locale)
+    served = _by(coverage.communes, lambda c: network.sites[c.site_id].mission_locale)
+    population = {c.code: c.population or 0 for c in coverage.communes}
     out = []
-    for structure_id in sorted(members):
-        sites = sorted(members[structure_id], key=lambda s: s.id)
+    for code in sorted(network.missions_locales):
+        mission = network.missions_locales[code]
         out.append({
-            "id": structure_id,
-            "name": sites[0].structure.name,
-            "sites": [s.id for s in sites],
-            **_served_stats(served.get(structure_id, [])),
+            "code": code,
+            "name": mission.name,
+            "sites": sorted(s.id for s in members.get(code, [])),
+            "zone_communes": len(mission.zone),
+            "zone_population": sum(population.get(insee, 0) for insee in mission.zone),
+            **_served_stats(served.get(code, [])),
         })
     return out
 

@@ -2,7 +2,13 @@
 
 A `Network` is the stored served sites, or a hypothetical variant of them (a what-if
 scenario): it remembers which stored sites it drops and which points it adds, which is
-all the one coverage statement needs (geosvc/coverage/sql.py COMMUNE_COVERAGE).
+all the one coverage statement needs (geosvc/db/coverage.py COMMUNE_COVERAGE).
+
+Every site names its mission locale by the union's (UNML) code, as stored
+(`mission_sites.mission_locale`), and the network knows every mission locale of the
+`missions_locales` table with the size of its zone. A site without one (the France-wide
+data set, which has no zones; a scenario's new site given no code) belongs to no
+mission locale: it is in no mission locale's figures.
 """
 
 from __future__ import annotations
@@ -12,7 +18,6 @@ import dataclasses
 from psycopg import Cursor
 
 from geosvc.core.errors import ServiceUnavailable
-from geosvc.coverage.structures import Structure, derive
 from geosvc.db import coverage as sql
 
 # The per-commune answer lists this many nearest sites.
@@ -30,19 +35,25 @@ class Site:
     location_precision: str
     lon: float
     lat: float
-    structure: Structure
+    mission_locale: str | None  # the union's code; None: no mission locale (data without zones)
+    mission_locale_name: str | None
     hypothetical: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class MissionLocale:
+    code: str  # the union's code
+    name: str
+    zone: tuple[str, ...]  # INSEE codes of the communes of its zone (zones table)
 
 
 @dataclasses.dataclass(frozen=True)
 class Network:
     sites: dict[str, Site]
+    # every mission locale of the missions_locales table, by code (empty without zones)
+    missions_locales: dict[str, MissionLocale] = dataclasses.field(default_factory=dict)
     removed: tuple[str, ...] = ()  # stored served sites left out (closed, or moved)
     added: tuple[str, ...] = ()  # ids of sites placed by the scenario (new, or moved)
-
-    @property
-    def structures(self) -> dict[str, Structure]:
-        return {site.structure.id: site.structure for site in self.sites.values()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,33 +87,31 @@ class Coverage:
 
 
 def stored_network(cursor: Cursor) -> Network:
-    rows = sql.network_sites(cursor)
-    structures = derive(rows)
-    sites = {row["id"]: Site(**row, structure=structures[row["id"]]) for row in rows}
-    return Network(sites)
+    sites = {row["id"]: Site(**row) for row in sql.network_sites(cursor)}
+    missions = {
+        row["code"]: MissionLocale(row["code"], row["name"], tuple(row["zone"]))
+        for row in sql.missions_locales(cursor)
+    }
+    return Network(sites, missions)
 
 
 def with_sites(network: Network, removed: list[str], placed: list[dict]) -> Network:
     """A variant of the stored network: `removed` ids left out, `placed` sites (new or moved) put in.
 
-    Each placed dict has id, name, lon, lat, insee, commune and, for a moved site, the
-    stored site's kind. Structures are derived again over the whole variant, so a new
-    site named like an existing structure's joins it.
+    Each placed dict has id, name, lon, lat, insee, commune, mission_locale (a code of
+    network.missions_locales, or None) and, for a moved site, the stored site's kind.
     """
-    kept = [site for site in network.sites.values() if site.id not in removed]
-    rows = [dataclasses.asdict(site) | {"structure": None} for site in kept]
-    rows += [
-        {
-            "id": p["id"], "name": p["name"], "insee": p["insee"], "commune": p["commune"],
-            "kind": p.get("kind"), "location_precision": HYPOTHETICAL, "lon": p["lon"], "lat": p["lat"],
-            "hypothetical": True, "structure": None,
-        }
-        for p in placed
-    ]
-    structures = derive(rows)
-    sites = {row["id"]: Site(**(row | {"structure": structures[row["id"]]})) for row in rows}
+    sites = {site.id: site for site in network.sites.values() if site.id not in removed}
+    for p in placed:
+        code = p.get("mission_locale")
+        sites[p["id"]] = Site(
+            id=p["id"], name=p["name"], insee=p["insee"], commune=p["commune"], kind=p.get("kind"),
+            location_precision=HYPOTHETICAL, lon=p["lon"], lat=p["lat"], mission_locale=code,
+            mission_locale_name=network.missions_locales[code].name if code else None, hypothetical=True,
+        )
     return Network(
-        sites,
+        dict(sorted(sites.items())),
+        network.missions_locales,
         removed=network.removed + tuple(removed),
         added=network.added + tuple(p["id"] for p in placed),
     )

@@ -3,7 +3,9 @@
 Nothing is written: the scenario's network is the stored one minus some ids plus some
 points, passed to the same coverage statement (geosvc/coverage/network.py). A scenario
 is checked against the stored data first: every id must be a served site, used once;
-every new point must lie inside a commune of the region.
+every new point must lie inside a commune of the region; a new site's mission locale,
+when given, must be a code of the missions_locales table (without one, the new site
+belongs to no mission locale). A moved site keeps its mission locale.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ CHANGE_TOLERANCE_M = 0.05
 def run(cursor: Cursor, changes: dict, thresholds_km: list[float], farthest: int) -> dict:
     """The scenario's indicators, the deltas against the current network, the communes that changed.
 
-    `changes` is {"add": [{name, lon, lat}], "close": [id], "move": [{id, lon, lat}]}, already
-    validated for shape (geosvc/api/coverage_schemas.py ScenarioIn).
+    `changes` is {"add": [{name, lon, lat, mission_locale?}], "close": [id], "move": [{id, lon, lat}]},
+    already validated for shape (geosvc/web/api/coverage_schemas.py ScenarioIn).
     """
     network = stored_network(cursor)
     removed, placed, described = resolve(cursor, network, changes)
@@ -67,10 +69,10 @@ def deltas(before: dict, after: dict, moved: list[str] = ()) -> dict:
     return {
         "region": area_delta(before["region"], after["region"]),
         "departements": [area_delta(b, a) for b, a in _paired(before["departements"], after["departements"])],
-        # only the EPCI, sites and structures that changed: the rest are all zeros
+        # only the EPCI, sites and missions locales that changed: the rest are all zeros
         "epci": [d for d in (area_delta(b, a) for b, a in _paired(before["epci"], after["epci"])) if _moved(d)],
         "sites": _served_deltas(before["sites"], after["sites"], moved),
-        "structures": _served_deltas(before["structures"], after["structures"], ()),
+        "missions_locales": _mission_locale_deltas(before["missions_locales"], after["missions_locales"]),
     }
 
 
@@ -144,10 +146,17 @@ def _added_sites(cursor: Cursor, network: Network, additions: list[dict]) -> lis
     ids = _new_ids(network, len(additions))
     out = []
     for i, (site_id, addition) in enumerate(zip(ids, additions, strict=True)):
+        code = addition.get("mission_locale")
+        if code is not None and code not in network.missions_locales:
+            field = f"add[{i}].mission_locale"
+            known = "no mission locale is loaded" if not network.missions_locales else "see GET /missions-locales"
+            raise BadRequest(f"{field}: no mission locale has the code {code!r} ({known})",
+                             code="unknown_mission_locale", field=field, mission_locale=code)
         commune = _commune_at(cursor, f"add[{i}]", addition["lon"], addition["lat"])
         out.append({
             "id": site_id, "name": addition["name"], "lon": addition["lon"], "lat": addition["lat"],
-            "insee": commune["code"], "commune": commune["nom"],
+            "insee": commune["code"], "commune": commune["nom"], "mission_locale": code,
+            "mission_locale_name": network.missions_locales[code].name if code else None,
         })
     return out
 
@@ -159,7 +168,8 @@ def _moved_sites(cursor: Cursor, network: Network, moves: list[dict]) -> list[di
         commune = _commune_at(cursor, f"move[{i}]", move["lon"], move["lat"])
         out.append({
             "id": site.id, "name": site.name, "kind": site.kind, "lon": move["lon"], "lat": move["lat"],
-            "insee": commune["code"], "commune": commune["nom"],
+            "insee": commune["code"], "commune": commune["nom"], "mission_locale": site.mission_locale,
+            "mission_locale_name": site.mission_locale_name,
             "previous": {"lon": round_degrees(site.lon), "lat": round_degrees(site.lat)},
         })
     return out
@@ -205,6 +215,20 @@ def _served_deltas(before: list[dict], after: list[dict], moved) -> list[dict]:
         row = {"id": key, "name": (new.get(key) or old[key])["name"], "status": status}
         row.update({metric: change(b[metric], a[metric]) for metric in SERVED_METRICS})
         if status != "kept" or _moved(row):
+            out.append(row)
+    return out
+
+
+def _mission_locale_deltas(before: list[dict], after: list[dict]) -> list[dict]:
+    """The missions locales whose figures changed (every one is in both: the table does not change)."""
+    old = {row["code"]: row for row in before}
+    out = []
+    for new in after:
+        b = old.get(new["code"]) or _nothing_served()
+        row = {"code": new["code"], "name": new["name"],
+               "sites": {"current": b.get("sites", []), "scenario": new["sites"]}}
+        row.update({metric: change(b[metric], new[metric]) for metric in SERVED_METRICS})
+        if _moved(row) or row["sites"]["current"] != row["sites"]["scenario"]:
             out.append(row)
     return out
 

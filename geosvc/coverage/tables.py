@@ -14,7 +14,7 @@ from geosvc.coverage.network import CommuneCoverage, Coverage
 
 COMMUNE_COLUMNS = [
     "code", "nom", "departement", "epci", "epci_nom", "population", "lon", "lat",
-    "site_id", "site_name", "structure_id", "distance_m",
+    "site_id", "site_name", "mission_locale", "mission_locale_name", "distance_m",
     "second_site_id", "second_distance_m", "third_site_id", "third_distance_m",
 ]
 AREA_COLUMNS = [
@@ -22,16 +22,18 @@ AREA_COLUMNS = [
     "weighted_mean_distance_m", "weighted_median_distance_m", "mean_distance_m", "max_distance_m",
 ]
 SITE_COLUMNS = [
-    "id", "name", "insee", "commune", "kind", "location_precision", "hypothetical", "structure_id",
-    "structure_name", "lon", "lat", "communes", "population", "mean_distance_m", "weighted_mean_distance_m",
+    "id", "name", "insee", "commune", "kind", "location_precision", "hypothetical", "mission_locale",
+    "mission_locale_name", "lon", "lat", "communes", "population", "mean_distance_m", "weighted_mean_distance_m",
     "max_distance_m",
 ]
-STRUCTURE_COLUMNS = [
-    "id", "name", "sites", "communes", "population", "mean_distance_m", "weighted_mean_distance_m", "max_distance_m",
+MISSION_LOCALE_COLUMNS = [
+    "code", "name", "sites", "zone_communes", "zone_population", "communes", "population", "mean_distance_m",
+    "weighted_mean_distance_m", "max_distance_m",
 ]
 MISMATCH_COLUMNS = [
-    "code", "nom", "departement", "population", "assigned_site_id", "assigned_site_name", "assigned_distance_m",
-    "nearest_site_id", "nearest_site_name", "nearest_distance_m", "extra_distance_m", "same_structure",
+    "code", "nom", "departement", "population", "mission_locale", "mission_locale_name", "several",
+    "own_site_id", "own_site_name", "own_distance_m", "nearest_site_id", "nearest_site_name",
+    "nearest_mission_locale", "nearest_mission_locale_name", "nearest_distance_m", "extra_distance_m",
 ]
 ORDINALS = ("second", "third")
 
@@ -51,11 +53,11 @@ def commune_record(commune: CommuneCoverage, coverage: Coverage) -> dict:
         "point": {"lon": round_degrees(commune.lon), "lat": round_degrees(commune.lat)},
         "site_id": nearest.id,
         "site_name": nearest.name,
-        "structure_id": nearest.structure.id,
-        "structure_name": nearest.structure.name,
+        "mission_locale": nearest.mission_locale,
+        "mission_locale_name": nearest.mission_locale_name,
         "distance_m": round_distance(commune.distance_m),
         "nearest": [
-            {"id": site_id, "name": sites[site_id].name, "structure_id": sites[site_id].structure.id,
+            {"id": site_id, "name": sites[site_id].name, "mission_locale": sites[site_id].mission_locale,
              "distance_m": round_distance(distance)}
             for site_id, distance in commune.nearest
         ],
@@ -90,8 +92,8 @@ def area_columns(thresholds_km: list[float]) -> list[str]:
     return columns
 
 
-def structure_csv_rows(structures: list[dict]) -> list[dict]:
-    return [row | {"sites": " ".join(row["sites"])} for row in structures]
+def mission_locale_csv_rows(missions_locales: list[dict]) -> list[dict]:
+    return [row | {"sites": " ".join(row["sites"])} for row in missions_locales]
 
 
 def to_csv(rows: list[dict], columns: list[str]) -> str:

@@ -1,15 +1,12 @@
 """Every SQL statement of the campaign feeds, as a named constant. Bind parameters only.
 
-Nearest sites come from geosvc/db/nearest.py: ranked at ingestion for communes, by its one
-KNN-then-spheroid fragment for a point.
+Nearest sites were ranked at ingestion (geosvc/db/nearest.py); a point's are ranked in memory
+(geosvc/core/point_index.py, built from COMMUNE_SHAPES and the served sites).
 """
 
 from __future__ import annotations
 
 from psycopg import Cursor
-
-from geosvc.db.nearest import knn_params, nearest_sites
-from geosvc.db.sites import SITE_COLUMNS
 
 # Homonyms, by the rule the search labels use (geosvc.search.label): names equal once
 # case, accents, separators, St/Saint and a leading article are ignored; `search_name` is
@@ -66,24 +63,13 @@ DEPARTEMENT_COMMUNES = f"""
     ORDER BY c.nom {FRENCH_ORDER}, c.code
 """
 
-# The commune a point is in, or else the nearest one within the tolerance (a seafront or
-# border position can fall just outside the simplified polygons). The box in degrees only
-# pre-filters through the GiST index on geom: 0.05° is at least 3.2 km in the region.
-# ST_DWithin/ST_Distance on geography are geodesic (spheroid).
-COMMUNE_AT_POINT = f"""
-    WITH {HOMONYM_KEYS_CTE},
-    point AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS geom)
-    SELECT c.code, c.nom, c.departement, {IS_HOMONYM} AS homonym,
-           ST_Distance(c.geom::geography, point.geom::geography) AS distance_m
-    FROM point
-    JOIN communes c ON c.geom && ST_Expand(point.geom, %(box_deg)s)
-                   AND ST_DWithin(c.geom::geography, point.geom::geography, %(tolerance_m)s)
-    ORDER BY distance_m, c.code
-    LIMIT 1
+# Every commune's polygon (WKB) and label facts: the in-memory point index is built from them.
+COMMUNE_SHAPES = f"""
+    WITH {HOMONYM_KEYS_CTE}
+    SELECT c.code, c.nom, c.departement, {IS_HOMONYM} AS homonym, ST_AsBinary(c.geom) AS wkb
+    FROM communes c
+    ORDER BY c.code
 """
-
-POINT = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography"
-NEAREST_TO_POINT = nearest_sites(POINT, columns=SITE_COLUMNS)
 
 # 6 decimals of a degree is about 10 cm: more would be noise on simplified boundaries.
 COMMUNE_OUTLINE = f"""
@@ -103,13 +89,8 @@ def departement_communes(cursor: Cursor, departement: str) -> list[dict]:
     return cursor.execute(DEPARTEMENT_COMMUNES, {"departement": departement}).fetchall()
 
 
-def commune_at_point(cursor: Cursor, lon: float, lat: float, box_deg: float, tolerance_m: float) -> dict | None:
-    params = {"lon": lon, "lat": lat, "box_deg": box_deg, "tolerance_m": tolerance_m}
-    return cursor.execute(COMMUNE_AT_POINT, params).fetchone()
-
-
-def nearest_to_point(cursor: Cursor, lon: float, lat: float, k: int) -> list[dict]:
-    return cursor.execute(NEAREST_TO_POINT, {"lon": lon, "lat": lat} | knn_params(k)).fetchall()
+def commune_shapes(cursor: Cursor) -> list[dict]:
+    return cursor.execute(COMMUNE_SHAPES).fetchall()
 
 
 def commune_outline(cursor: Cursor, code: str) -> dict | None:

@@ -27,12 +27,29 @@ VORONOI_MARGIN_M = 50_000
 # because of the 3,782 lateral KNN scans) and saves nothing: off for this transaction.
 NO_JIT = "SET LOCAL jit = off"
 
+# Each served site with its mission locale (the union's code, NULL on a data set without
+# zones, e.g. the France-wide one) and that mission locale's display name.
 NETWORK_SITES = f"""
     SELECT s.id, s.name, s.insee, c.nom AS commune, s.kind, s.location_precision,
+           s.mission_locale, m.name AS mission_locale_name,
            ST_X(s.geog::geometry) AS lon, ST_Y(s.geog::geometry) AS lat
-    FROM mission_sites s JOIN communes c ON c.code = s.insee
+    FROM mission_sites s
+    JOIN communes c ON c.code = s.insee
+    LEFT JOIN missions_locales m ON m.code = s.mission_locale
     WHERE s.status = '{SITE_SERVED}'
     ORDER BY s.id
+"""
+
+# Every mission locale with the communes of its zone (a commune on several zones is in each).
+# Their population is taken from the coverage rows, which already hold it: joining the
+# communes here would read their polygons' table for nothing.
+MISSIONS_LOCALES = """
+    SELECT m.code, m.name,
+           coalesce(array_agg(z.insee ORDER BY z.insee) FILTER (WHERE z.insee IS NOT NULL), '{}') AS zone
+    FROM missions_locales m
+    LEFT JOIN zones z ON z.mission_locale = m.code
+    GROUP BY m.code, m.name
+    ORDER BY m.code
 """
 
 # ONE statement for the whole region: for each commune, its k nearest sites of the
@@ -84,7 +101,7 @@ SITE_STATUS = "SELECT s.id, s.name, s.status, s.status_reason FROM mission_sites
 
 COMMUNE_GEOMETRIES = f"SELECT c.code, ST_AsGeoJSON(c.geom, {GEOJSON_DECIMALS}) AS geometry FROM communes c"
 
-# Communes dissolved by a grouping computed in Python (nearest site, or its structure).
+# Communes dissolved by a grouping computed in Python (nearest site, or its mission locale).
 DISSOLVE = f"""
     SELECT dissolved.group_id, ST_AsGeoJSON(dissolved.geom, {GEOJSON_DECIMALS}) AS geometry,
            ST_Area(dissolved.geom::geography) / 1e6 AS area_km2
@@ -179,20 +196,22 @@ DUPLICATE_SITES = f"""
     ORDER BY distance_m, a.id, b.id
 """
 
-# --- official assignment (optional input) ---------------------------------------------
+# --- zones: each commune's own mission locale ------------------------------------------
 
-ASSIGNMENTS = """
-    SELECT a.insee, a.site_id, s.name AS site_name, s.status AS site_status,
-           ST_Distance(s.geog, c.point) AS distance_m
-    FROM mission_assignments a
-    JOIN communes c ON c.code = a.insee
-    JOIN mission_sites s ON s.id = a.site_id
-    ORDER BY a.insee
+# Each commune's own mission locale(s) (zones) and the nearest served site of each, ranked at
+# ingestion (commune_own_sites, geosvc/db/network.py): NULL when that mission locale has none.
+ZONE_ASSIGNMENT = """
+    SELECT z.insee AS code, z.mission_locale, m.name AS mission_locale_name, z.several,
+           o.site_ids[1] AS own_site_id, o.distances_m[1] AS own_distance_m
+    FROM zones z
+    JOIN missions_locales m ON m.code = z.mission_locale
+    LEFT JOIN commune_own_sites o ON o.code = z.insee AND o.mission_locale = z.mission_locale
+    ORDER BY z.insee, z.mission_locale
 """
 
-ASSIGNMENT_DATASET = """
+ZONES_DATASET = """
     SELECT d.file, d.source, d.vintage, d.rows, d.loaded_at
-    FROM datasets d WHERE d.name = 'mission_communes'
+    FROM datasets d WHERE d.name = 'zones'
 """
 
 # --- brute-force comparison (benchmark) -----------------------------------------------
@@ -202,6 +221,10 @@ COMMUNE_POINTS = "SELECT c.code, ST_X(c.point::geometry) AS lon, ST_Y(c.point::g
 
 def network_sites(cursor: Cursor) -> list[dict]:
     return cursor.execute(NETWORK_SITES).fetchall()
+
+
+def missions_locales(cursor: Cursor) -> list[dict]:
+    return cursor.execute(MISSIONS_LOCALES).fetchall()
 
 
 def commune_coverage(
@@ -268,12 +291,12 @@ def duplicate_sites(cursor: Cursor, radius_m: float) -> list[dict]:
     return cursor.execute(DUPLICATE_SITES, {"radius_m": radius_m}).fetchall()
 
 
-def assignments(cursor: Cursor) -> list[dict]:
-    return cursor.execute(ASSIGNMENTS).fetchall()
+def zone_assignment(cursor: Cursor) -> list[dict]:
+    return cursor.execute(ZONE_ASSIGNMENT).fetchall()
 
 
-def assignment_dataset(cursor: Cursor) -> dict | None:
-    return cursor.execute(ASSIGNMENT_DATASET).fetchone()
+def zones_dataset(cursor: Cursor) -> dict | None:
+    return cursor.execute(ZONES_DATASET).fetchone()
 
 
 def commune_points(cursor: Cursor) -> list[dict]:

@@ -14,6 +14,7 @@ import logging
 
 from flask import Flask, current_app
 
+from geosvc.campaign.feeds import Locator, build_locator
 from geosvc.campaign.store import FeedCache
 from geosvc.config import Settings
 from geosvc.core.errors import ServiceUnavailable
@@ -37,10 +38,11 @@ class WorkerState:
     search: RefreshingStore[Index]
     feeds: RefreshingStore[FeedCache]
     missions_locales: RefreshingStore[MissionLocaleTable]
+    locator: RefreshingStore[Locator]
     catchments: AnswerCache
 
     def stores(self) -> list[RefreshingStore]:
-        return [self.nearest, self.search, self.feeds, self.missions_locales]
+        return [self.nearest, self.search, self.feeds, self.missions_locales, self.locator]
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -53,6 +55,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         # the feeds are encoded on demand: a fresh, empty cache per data version
         feeds=RefreshingStore(database, lambda _cursor: FeedCache(database), "campaign feeds", interval),
         missions_locales=RefreshingStore(database, build_mission_locale_table, "mission locale table", interval),
+        locator=RefreshingStore(database, build_locator, "point locator", interval),
         catchments=AnswerCache(),
     )
     atexit.register(database.close)
@@ -72,6 +75,10 @@ def nearest_table() -> NearestTable:
 
 def mission_locale_table() -> MissionLocaleTable:
     return state_of().missions_locales.get()
+
+
+def point_locator() -> Locator:
+    return state_of().locator.get()
 
 
 def search_index() -> Index:

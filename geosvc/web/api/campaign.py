@@ -27,7 +27,7 @@ from geosvc.web.api.campaign_schemas import (
 from geosvc.web.api.communes import checked_code, unknown_commune
 from geosvc.web.api.schemas import DEPARTEMENT_PATTERN
 from geosvc.web.httpcache import GEOJSON, NO_STORE, Representation, cacheable
-from geosvc.web.state import campaign_feeds, read_db
+from geosvc.web.state import campaign_feeds, point_locator, read_db
 
 bp = APIBlueprint("campaign", __name__, tag="Campaign site")
 page_bp = Blueprint("campaign_page", __name__)
@@ -71,8 +71,7 @@ def departement_communes(code: str, headers_data: dict):
     responses={400: _ERRORS[400], 503: _ERRORS[503]},
 )
 def nearest(query_data: dict):
-    with read_db().cursor() as cursor:
-        document = feeds.nearest_to_point(cursor, query_data["lon"], query_data["lat"], query_data["k"])
+    document = feeds.nearest_to_point(point_locator(), query_data["lon"], query_data["lat"], query_data["k"])
     response = current_app.response_class(feeds.encode(document), mimetype="application/json")
     response.headers["Cache-Control"] = NO_STORE
     return response

@@ -1,4 +1,4 @@
-"""Coverage analysis over HTTP: indicators, communes, catchments, quality, assignment, scenarios.
+"""Coverage analysis over HTTP: indicators, communes, catchments, quality, zones vs nearest, scenarios.
 
 Thin adapters over geosvc.coverage; every answer carries `method` and `data` (which data,
 of which vintage). Tabular answers also come as CSV (`?format=csv`), with the same two
@@ -12,7 +12,7 @@ import json
 from apiflask import APIBlueprint
 from flask import Blueprint, Response, render_template
 
-from geosvc.coverage import catchments, official, quality, scenarios, tables
+from geosvc.coverage import catchments, quality, scenarios, tables, zones
 from geosvc.coverage.indicators import indicators
 from geosvc.coverage.network import compute, stored_network
 from geosvc.coverage.provenance import answer_meta
@@ -50,8 +50,8 @@ ERRORS = {400: "Invalid parameter", 429: "Rate limit exceeded", 503: "Database u
 @bp.input(CoverageQuery, location="query")
 @bp.output(IndicatorsOut)
 @bp.doc(
-    summary="Coverage indicators: region, departments, EPCI, sites, structures",
-    responses={200: {"description": "JSON, or CSV with format=csv (table=areas, sites or structures)",
+    summary="Coverage indicators: region, departments, EPCI, sites, missions locales",
+    responses={200: {"description": "JSON, or CSV with format=csv (table=areas, sites or missions_locales)",
                      "content": CSV_CONTENT}, **ERRORS},
 )
 @expensive
@@ -93,7 +93,7 @@ def get_communes(query_data: dict):
 @bp.get("/coverage/catchments")
 @bp.input(CatchmentsQuery, location="query")
 @bp.doc(
-    summary="Catchment polygons (by nearest site or structure) or Voronoi cells, as GeoJSON",
+    summary="Catchment polygons (by nearest site or its mission locale) or Voronoi cells, as GeoJSON",
     responses={200: {"description": "a GeoJSON FeatureCollection", "content": GEOJSON_CONTENT}, **ERRORS},
 )
 @expensive
@@ -127,13 +127,13 @@ def get_quality():
 @bp.get("/coverage/assignment")
 @bp.input(FormatQuery, location="query")
 @bp.output(AssignmentOut)
-@bp.doc(summary="Communes whose official mission locale (mission_communes.csv) is not the nearest",
+@bp.doc(summary="Communes whose nearest site belongs to another mission locale than their own (the union's zones)",
         responses={200: {"description": "JSON, or CSV of the mismatches with format=csv", "content": CSV_CONTENT},
                    **ERRORS})
 def get_assignment(query_data: dict):
     with read_db().cursor() as cursor:
         coverage = compute(cursor, stored_network(cursor))
-        body = official.report(cursor, coverage)
+        body = zones.report(cursor, coverage)
         meta = answer_meta(cursor)
     if query_data["format"] == "csv":
         return _csv(tables.to_csv(body["mismatches"], tables.MISMATCH_COLUMNS), "assignment_mismatches.csv", meta)
@@ -146,7 +146,8 @@ def get_assignment(query_data: dict):
 @bp.doc(
     summary="What-if: add, close or move sites; the same indicators plus deltas against the current network",
     description="Nothing is stored: the hypothetical network exists only for this request. "
-    "Ids must be served sites, each used once; points must lie inside a commune of the region.",
+    "Ids must be served sites, each used once; points must lie inside a commune of the region; "
+    "a new site's mission_locale, when given, must be a code of GET /missions-locales.",
     responses=[400, 413, 429, 503],  # 413: bodies over 64 KiB (geosvc/security.py)
 )
 @expensive
@@ -177,8 +178,8 @@ def _select(communes, query: dict) -> list:
 def _indicators_csv(body: dict, table: str, meta: dict) -> Response:
     if table == "sites":
         text = tables.to_csv(body["sites"], tables.SITE_COLUMNS)
-    elif table == "structures":
-        text = tables.to_csv(tables.structure_csv_rows(body["structures"]), tables.STRUCTURE_COLUMNS)
+    elif table == "missions_locales":
+        text = tables.to_csv(tables.mission_locale_csv_rows(body["missions_locales"]), tables.MISSION_LOCALE_COLUMNS)
     else:
         text = tables.to_csv(tables.area_csv_rows(body), tables.area_columns(body["thresholds_km"]))
     return _csv(text, f"coverage_{table}.csv", meta)

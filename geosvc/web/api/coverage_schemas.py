@@ -10,7 +10,7 @@ from __future__ import annotations
 from apiflask import Schema
 from apiflask.fields import Boolean, DelimitedList, Dict, Float, Integer, List, Nested, Raw, String
 from apiflask.validators import Length, OneOf, Range, Regexp
-from marshmallow import ValidationError, validates_schema
+from marshmallow import ValidationError, validates, validates_schema
 
 from geosvc.coverage.catchments import LAYERS
 from geosvc.coverage.indicators import DEFAULT_FARTHEST, DEFAULT_THRESHOLDS_KM
@@ -22,6 +22,11 @@ MAX_THRESHOLD_KM = 200.0
 MAX_FARTHEST = 50
 MAX_SITE_NAME = 100
 MAX_ID_CHARS = 200
+TABLES = ("areas", "sites", "missions_locales")
+# Values of the former API (sites grouped by a "structure" derived from their names), refused
+# with a message naming the new value.
+RENAMED_TABLES = {"structures": "missions_locales"}
+RENAMED_LAYERS = {"structure": "mission_locale"}
 
 # Ids and names are printable text: no control character (PostgreSQL text cannot even hold NUL).
 _PRINTABLE = Regexp(r"^[^\x00-\x1f\x7f\ud800-\udfff]*$", error="control characters and lone surrogates are not allowed")
@@ -46,8 +51,13 @@ class CoverageQuery(FlatErrors):
     farthest = Integer(load_default=DEFAULT_FARTHEST, validate=Range(0, MAX_FARTHEST),
                        metadata={"description": "how many farthest communes to list per area"})
     format = String(load_default="json", validate=OneOf(["json", "csv"]))
-    table = String(load_default="areas", validate=OneOf(["areas", "sites", "structures"]),
-                   metadata={"description": "with format=csv: which table"})
+    table = String(load_default="areas", metadata={
+        "description": "with format=csv: which table", "enum": list(TABLES),
+    })
+
+    @validates("table")
+    def _table(self, value, **kwargs):
+        _renamed(value, RENAMED_TABLES, TABLES)
 
 
 class CommunesQuery(FlatErrors):
@@ -62,8 +72,14 @@ class CommunesQuery(FlatErrors):
 
 
 class CatchmentsQuery(FlatErrors):
-    by = String(load_default="site", validate=OneOf(list(LAYERS)),
-                metadata={"description": "site or structure catchments, or Voronoi cells of the sites"})
+    by = String(load_default="site", metadata={
+        "description": "catchments by nearest site or by its mission locale, or Voronoi cells of the sites",
+        "enum": list(LAYERS),
+    })
+
+    @validates("by")
+    def _by(self, value, **kwargs):
+        _renamed(value, RENAMED_LAYERS, LAYERS)
 
 
 class FormatQuery(FlatErrors):
@@ -74,6 +90,11 @@ class AddIn(FlatErrors):
     name = String(required=True, validate=[Length(1, MAX_SITE_NAME), _PRINTABLE])
     lon = Float(required=True, validate=Range(-180, 180), allow_nan=False)
     lat = Float(required=True, validate=Range(-90, 90), allow_nan=False)
+    mission_locale = String(
+        load_default=None, allow_none=True, validate=[Length(1, MAX_ID_CHARS), _PRINTABLE],
+        metadata={"description": "the union's code of the mission locale the new site belongs to "
+                                 "(GET /missions-locales); without it, the site belongs to none"},
+    )
 
 
 class MoveIn(FlatErrors):
@@ -97,6 +118,15 @@ class ScenarioIn(FlatErrors):
         if not 1 <= count <= MAX_CHANGES:
             raise ValidationError(f"a scenario has 1 to {MAX_CHANGES} changes (add + close + move), not {count}",
                                   field_name="changes")
+
+
+def _renamed(value: str, renamed: dict[str, str], allowed) -> None:
+    """A value of the former API names its new spelling; any other unknown value lists the allowed ones."""
+    if value in renamed:
+        raise ValidationError(f"{value!r} was renamed: use {renamed[value]!r} "
+                              "(sites are grouped by their mission locale, the union's code)")
+    if value not in allowed:
+        raise ValidationError(f"Must be one of: {', '.join(allowed)}.")
 
 
 def _flatten(messages, prefix: str = "") -> dict[str, list[str]]:
@@ -149,7 +179,7 @@ class AreaOut(Schema):
 
 
 def _served_fields() -> dict:
-    """What a site or a structure serves: the communes for which it is the nearest."""
+    """What a site or a mission locale serves: the communes for which it (one of its sites) is the nearest."""
     return {
         "communes": Integer(required=True, metadata={"description": "communes for which it is the nearest"}),
         "population": Integer(required=True),
@@ -170,19 +200,23 @@ SiteStatsOut = Schema.from_dict({
         "description": "address, commune (placed at its commune's reference point) or hypothetical (a scenario's)",
     }),
     "hypothetical": Boolean(required=True),
-    "structure_id": String(required=True),
-    "structure_name": String(required=True),
+    "mission_locale": String(required=True, allow_none=True, metadata={
+        "description": "the union's code of the site's mission locale; null where no zones are loaded",
+    }),
+    "mission_locale_name": String(required=True, allow_none=True),
     "lon": Float(required=True),
     "lat": Float(required=True),
     **_served_fields(),
 }, name="SiteStatsOut")
 
-StructureStatsOut = Schema.from_dict({
-    "id": String(required=True),
+MissionLocaleStatsOut = Schema.from_dict({
+    "code": String(required=True, metadata={"description": "the union's (UNML) code"}),
     "name": String(required=True),
-    "sites": List(String(), required=True),
+    "sites": List(String(), required=True, metadata={"description": "its served sites (of this network)"}),
+    "zone_communes": Integer(required=True, metadata={"description": "communes of its zone (the union's table)"}),
+    "zone_population": Integer(required=True),
     **_served_fields(),
-}, name="StructureStatsOut")
+}, name="MissionLocaleStatsOut")
 
 
 class IndicatorsCore(Schema):
@@ -191,7 +225,9 @@ class IndicatorsCore(Schema):
     departements = List(Nested(AreaOut), required=True)
     epci = List(Nested(AreaOut), required=True)
     sites = List(Nested(SiteStatsOut), required=True)
-    structures = List(Nested(StructureStatsOut), required=True)
+    missions_locales = List(Nested(MissionLocaleStatsOut), required=True, metadata={
+        "description": "every mission locale; sites without one (data without zones) are in none",
+    })
 
 
 class IndicatorsOut(IndicatorsCore):
@@ -205,7 +241,7 @@ class IndicatorsOut(IndicatorsCore):
 class NearestOut(Schema):
     id = String(required=True)
     name = String(required=True)
-    structure_id = String(required=True)
+    mission_locale = String(required=True, allow_none=True)
     distance_m = Float(required=True, metadata=_metres)
 
 
@@ -220,8 +256,8 @@ class CommuneCoverageOut(Schema):
     point = Nested(PointOut, required=True, metadata={"description": "reference point (ST_PointOnSurface)"})
     site_id = String(required=True)
     site_name = String(required=True)
-    structure_id = String(required=True)
-    structure_name = String(required=True)
+    mission_locale = String(required=True, allow_none=True, metadata={"description": "the nearest site's"})
+    mission_locale_name = String(required=True, allow_none=True)
     distance_m = Float(required=True, metadata=_metres)
     nearest = List(Nested(NearestOut), required=True, metadata={"description": "the 3 nearest served sites"})
 
@@ -233,7 +269,7 @@ class CommunesCoverageOut(Schema):
     data = Nested(DataOut, required=True)
 
 
-# --- responses: data quality, official assignment ---------------------------------------
+# --- responses: data quality, own mission locale vs nearest ------------------------------
 
 class QualityCommuneOut(Schema):
     code = String(required=True)
@@ -297,26 +333,56 @@ class MismatchOut(Schema):
     nom = String(required=True)
     departement = String(required=True)
     population = Integer(allow_none=True)
-    assigned_site_id = String(required=True)
-    assigned_site_name = String(required=True)
-    assigned_site_status = String(required=True)
-    assigned_distance_m = Float(required=True, metadata=_metres)
+    mission_locale = String(required=True, metadata={"description": "the commune's own (zones)"})
+    mission_locale_name = String(required=True)
+    several = Boolean(required=True, metadata={"description": "the commune is on several zones"})
+    own_site_id = String(required=True, allow_none=True, metadata={
+        "description": "nearest served site of its own mission locale(s); null when it has none",
+    })
+    own_site_name = String(required=True, allow_none=True)
+    own_distance_m = Float(required=True, allow_none=True, metadata=_metres)
     nearest_site_id = String(required=True)
     nearest_site_name = String(required=True)
+    nearest_mission_locale = String(required=True, allow_none=True)
+    nearest_mission_locale_name = String(required=True, allow_none=True)
     nearest_distance_m = Float(required=True, metadata=_metres)
-    extra_distance_m = Float(required=True, metadata={"description": "assigned minus nearest, metres"})
-    same_structure = Boolean(required=True)
+    extra_distance_m = Float(required=True, allow_none=True, metadata={"description": "own minus nearest, metres"})
+
+
+class ZoneSummaryOut(Schema):
+    code = String(required=True)
+    name = String(required=True)
+    zone_communes = Integer(required=True)
+    zone_population = Integer(required=True)
+    communes_nearest_other = Integer(required=True, metadata={
+        "description": "communes of its zone whose nearest site is another mission locale's",
+    })
+    population_nearest_other = Integer(required=True)
+    population_nearest_other_share = Float(required=True, allow_none=True, metadata={
+        "description": "of its zone's known population",
+    })
+    communes_attracted = Integer(required=True, metadata={
+        "description": "communes of other zones whose nearest site is one of its",
+    })
+    population_attracted = Integer(required=True)
 
 
 class AssignmentOut(Schema):
-    available = Boolean(required=True, metadata={"description": "false when no mission_communes.csv was loaded"})
-    dataset = Nested(DatasetOut, allow_none=True)
-    communes_assigned = Integer(required=True)
-    communes_unassigned = Integer(required=True)
-    assigned_to_nearest = Integer(required=True)
-    assigned_elsewhere = Integer(required=True)
-    assigned_elsewhere_same_structure = Integer(required=True)
-    mismatches = List(Nested(MismatchOut), required=True)
+    available = Boolean(required=True, metadata={"description": "false when no zones are loaded"})
+    reason = String(required=True, allow_none=True, metadata={"description": "why it is not available"})
+    dataset = Nested(DatasetOut, allow_none=True, metadata={"description": "the union's coverage table loaded"})
+    definition = String(required=True)
+    communes_zoned = Integer(required=True)
+    communes_without_zone = Integer(required=True)
+    population_zoned = Integer(required=True)
+    communes_nearest_own = Integer(required=True)
+    communes_nearest_other = Integer(required=True)
+    communes_nearest_other_share = Float(required=True, allow_none=True)
+    population_nearest_other = Integer(required=True)
+    population_nearest_other_share = Float(required=True, allow_none=True)
+    communes_own_without_site = Integer(required=True)
+    missions_locales = List(Nested(ZoneSummaryOut), required=True)
+    mismatches = List(Nested(MismatchOut), required=True, metadata={"description": "largest extra distance first"})
     method = String(required=True)
     data = Nested(DataOut, required=True)
 
@@ -360,12 +426,25 @@ class ServedDeltaOut(Schema):
     max_distance_m = Nested(ChangeOut, required=True)
 
 
+class MissionLocaleDeltaOut(Schema):
+    code = String(required=True)
+    name = String(required=True)
+    sites = Dict(keys=String(), values=List(String()), required=True,
+                 metadata={"description": "its site ids: {current, scenario}"})
+    communes = Nested(ChangeOut, required=True)
+    population = Nested(ChangeOut, required=True)
+    mean_distance_m = Nested(ChangeOut, required=True)
+    weighted_mean_distance_m = Nested(ChangeOut, required=True)
+    max_distance_m = Nested(ChangeOut, required=True)
+
+
 class DeltasOut(Schema):
     region = Nested(AreaDeltaOut, required=True)
     departements = List(Nested(AreaDeltaOut), required=True)
     epci = List(Nested(AreaDeltaOut), required=True, metadata={"description": "only the EPCI that changed"})
     sites = List(Nested(ServedDeltaOut), required=True, metadata={"description": "only the sites that changed"})
-    structures = List(Nested(ServedDeltaOut), required=True)
+    missions_locales = List(Nested(MissionLocaleDeltaOut), required=True,
+                            metadata={"description": "only the missions locales that changed"})
 
 
 class NearestBriefOut(Schema):
@@ -391,6 +470,8 @@ class PlacedSiteOut(Schema):
     lat = Float(required=True)
     insee = String(required=True, metadata={"description": "the commune the point falls in"})
     commune = String(required=True)
+    mission_locale = String(required=True, allow_none=True)
+    mission_locale_name = String(required=True, allow_none=True)
     previous = Nested(PointOut, metadata={"description": "moved sites: where the site is now"})
 
 

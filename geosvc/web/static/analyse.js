@@ -40,7 +40,7 @@
       "Distance by commune": state.choropleth,
       "Sites": sites,
       "Catchments by site": lazyOverlay(map, urls.catchmentsUrl + "?by=site"),
-      "Catchments by structure": lazyOverlay(map, urls.catchmentsUrl + "?by=structure"),
+      "Catchments by mission locale": lazyOverlay(map, urls.catchmentsUrl + "?by=mission_locale"),
       "Voronoi cells of the sites": lazyOverlay(map, urls.catchmentsUrl + "?by=voronoi")
     };
     L.control.layers(null, overlays, {collapsed: false}).addTo(map);
@@ -56,7 +56,7 @@
     G.areasTable(document.getElementById("areas-table"), indicators,
       [indicators.region].concat(indicators.departements));
     G.areasTable(document.getElementById("epci-table"), indicators, indicators.epci);
-    G.structuresTable(document.getElementById("structures-table"), indicators.structures);
+    G.missionsLocalesTable(document.getElementById("missions-locales-table"), indicators.missions_locales);
     G.provenance(document.getElementById("provenance"), indicators.data, indicators.method);
   }
 
@@ -70,10 +70,22 @@
     });
   }
 
+  function fillMissionLocaleSelect(missionsLocales) {
+    var select = document.getElementById("mission-locale-select");
+    missionsLocales.forEach(function (mission) {
+      var option = G.el("option", mission.name + " (" + mission.code + ")");
+      option.value = mission.code;
+      select.appendChild(option);
+    });
+  }
+
   // --- scenario ----------------------------------------------------------------------
 
   function describe(change) {
-    if (change.action === "add") return "open “" + change.name + "” at " + change.lon + ", " + change.lat;
+    if (change.action === "add") {
+      return "open “" + change.name + "” at " + change.lon + ", " + change.lat +
+        (change.mission_locale ? " for mission locale " + change.mission_locale : "");
+    }
     if (change.action === "close") return "close " + change.id;
     return "move " + change.id + " to " + change.lon + ", " + change.lat;
   }
@@ -100,7 +112,7 @@
       event.preventDefault();
       var form = event.target;
       state.changes.push({action: "add", name: form.elements.name.value.trim(),
-        lon: number(form, "lon"), lat: number(form, "lat")});
+        lon: number(form, "lon"), lat: number(form, "lat"), mission_locale: form.elements.mission_locale.value});
       renderChanges();
     });
     document.getElementById("close-form").addEventListener("submit", function (event) {
@@ -122,7 +134,11 @@
   function body() {
     var out = {add: [], close: [], move: [], thresholds_km: state.indicators.thresholds_km};
     state.changes.forEach(function (change) {
-      if (change.action === "add") out.add.push({name: change.name, lon: change.lon, lat: change.lat});
+      if (change.action === "add") {
+        var site = {name: change.name, lon: change.lon, lat: change.lat};
+        if (change.mission_locale) site.mission_locale = change.mission_locale;
+        out.add.push(site);
+      }
       else if (change.action === "close") out.close.push(change.id);
       else out.move.push({id: change.id, lon: change.lon, lat: change.lat});
     });
@@ -204,6 +220,7 @@
       drawMap(answers[0], answers[1]);
       drawTables(answers[0]);
       fillSiteSelects(answers[0].sites);
+      fillMissionLocaleSelect(answers[0].missions_locales);
       bindForms();
       document.body.classList.add("ready");
       status("Ready: " + answers[1].features.length + " communes.");

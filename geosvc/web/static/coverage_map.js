@@ -77,7 +77,8 @@
   function catchmentLayer(geojson) {
     return L.geoJSON(geojson, {
       style: function (feature) {
-        var key = feature.properties.structure_id || feature.properties.id;
+        // one colour per mission locale (a site's catchment takes its mission locale's), else per site
+        var key = feature.properties.mission_locale || feature.properties.code || feature.properties.id;
         return {color: "#222", weight: 1.2, fillColor: "hsl(" + hue(key) + ",60%,55%)", fillOpacity: 0.35};
       },
       onEachFeature: function (feature, featureLayer) {
@@ -109,6 +110,7 @@
         var box = el("div");
         box.appendChild(el("strong", site.name));
         box.appendChild(el("div", site.id + (site.hypothetical ? " (hypothetical)" : "")));
+        if (site.mission_locale) box.appendChild(el("div", site.mission_locale_name + " (" + site.mission_locale + ")"));
         if (site.communes !== undefined) {
           box.appendChild(el("div", "nearest for " + int(site.communes) + " communes, population " +
             int(site.population)));
@@ -173,12 +175,13 @@
     table(element, headers, areaRows(areas));
   }
 
-  function structuresTable(element, structures) {
-    var rows = structures.map(function (s) {
-      return [s.name, int(s.sites.length), int(s.communes), int(s.population), km(s.weighted_mean_distance_m),
-        km(s.max_distance_m)];
+  function missionsLocalesTable(element, missionsLocales) {
+    var rows = missionsLocales.map(function (m) {
+      return [m.name + " (" + m.code + ")", int(m.sites.length), int(m.zone_communes), int(m.communes),
+        int(m.population), km(m.weighted_mean_distance_m), km(m.max_distance_m)];
     });
-    table(element, ["Structure", "Sites", "Communes", "Population", "Weighted mean", "Farthest"], rows);
+    table(element, ["Mission locale", "Sites", "Zone communes", "Nearest for communes", "Population",
+      "Weighted mean", "Farthest"], rows);
   }
 
   function provenance(element, data, method) {
@@ -193,7 +196,8 @@
 
   global.GeosvcMap = {
     createMap: createMap, choropleth: choropleth, catchmentLayer: catchmentLayer, sitesLayer: sitesLayer,
-    legend: legend, communeStyle: communeStyle, areasTable: areasTable, structuresTable: structuresTable,
+    legend: legend, communeStyle: communeStyle, areasTable: areasTable,
+    missionsLocalesTable: missionsLocalesTable,
     table: table, provenance: provenance, km: km, pct: pct, int: int, el: el
   };
 })(window);

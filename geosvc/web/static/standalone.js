@@ -3,7 +3,7 @@
 (function () {
   "use strict";
   var G = window.GeosvcMap;
-  var LAYER_NAMES = {site: "Catchments by site", structure: "Catchments by structure",
+  var LAYER_NAMES = {site: "Catchments by site", mission_locale: "Catchments by mission locale",
                      voronoi: "Voronoi cells of the sites"};
 
   function inlined(id) { return JSON.parse(document.getElementById(id).textContent); }
@@ -21,7 +21,7 @@
   G.legend(map, indicators.thresholds_km);
   G.areasTable(document.getElementById("areas-table"), indicators,
     [indicators.region].concat(indicators.departements));
-  G.structuresTable(document.getElementById("structures-table"), indicators.structures);
+  G.missionsLocalesTable(document.getElementById("missions-locales-table"), indicators.missions_locales);
   G.provenance(document.getElementById("provenance"), indicators.data, indicators.method);
   document.body.classList.add("ready");
 })();
