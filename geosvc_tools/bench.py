@@ -648,7 +648,7 @@ class Scale:
 
 def measure_scale(scale: Scale, settings: Settings, options: Options, only: set[str] | None, *,
                   coverage_runs: int, brute_force_runs: int | None, say=print) -> Scale:
-    from geosvc.cli.coverage import read_cursor
+    from geosvc.cli.coverage_commands import read_cursor
 
     with scratch_database(settings, re.sub(r"\W", "_", scale.label.lower())) as scratch:
         say(f"[{scale.label}] ingesting {scale.data_dir} into a scratch database ({scratch.name})")

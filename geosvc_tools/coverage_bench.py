@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="timed runs (the best is shown)")
     options = parser.parse_args(argv)
-    from geosvc.cli.coverage import read_cursor
+    from geosvc.cli.coverage_commands import read_cursor
 
     with read_cursor(Settings.from_env()) as cursor:
         for line in run(cursor, max(1, options.runs)):
