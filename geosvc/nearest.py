@@ -35,6 +35,18 @@ class NearestTable:
         body = self.answer(code, k)
         return None if body is None else json.dumps(body, separators=(",", ":")).encode()
 
+    def commune(self, code: str) -> dict | None:
+        """GET /communes/{code}'s body, or None when the commune is not held."""
+        commune = self._communes.get(code)
+        return None if commune is None else commune | {"data": self.data}
+
+    def sites(self) -> list[dict]:
+        """Every served site, ordered by id (GET /missions)."""
+        return [self._sites[site_id] for site_id in sorted(self._sites)]
+
+    def site(self, site_id: str) -> dict | None:
+        return self._sites.get(site_id)
+
     def answer(self, code: str, k: int) -> dict | None:
         """The body of GET /communes/{code}/nearest?k=, or None for an unknown code."""
         commune = self._communes.get(code)

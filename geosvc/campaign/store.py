@@ -20,13 +20,21 @@ from geosvc.campaign import feeds
 from geosvc.core.representation import Representation
 from geosvc.db.pool import ReadDatabase
 
+DEPARTEMENTS = "departements"
+
+
+def communes_of(departement: str) -> tuple[str, str]:
+    """The key of a department's commune feed."""
+    return ("communes", departement)
+
 
 class FeedCache:
-    """The encoded feeds of one data version, filled on demand.
+    """The encoded feeds of one data version.
 
-    A RefreshingStore (geosvc/db/snapshot.py) hands out a new, empty cache when an
-    ingestion changes the data fingerprint, checked at most every refresh interval: a
-    stored feed, and so a 304, costs no database round trip at all.
+    A RefreshingStore (geosvc/db/snapshot.py) builds a new cache, with the department list
+    and every department's feed already encoded, when an ingestion changes the data
+    fingerprint: a stored feed, and so a 304, costs no database round trip at all, and the
+    feeds keep being served while the database is away. Other keys are filled on demand.
     """
 
     def __init__(self, database: ReadDatabase) -> None:
@@ -34,6 +42,18 @@ class FeedCache:
         self._entries: dict[Hashable, Representation] = {}
         # threaded servers (the development server, the browser tests) share one cache
         self._lock = threading.Lock()
+
+    @classmethod
+    def built(cls, database: ReadDatabase, cursor: Cursor) -> FeedCache:
+        """A cache holding every department feed of the snapshot `cursor` sees."""
+        cache = cls(database)
+        listing = feeds.departements(cursor)
+        cache._entries[DEPARTEMENTS] = Representation.of(feeds.encode(listing))
+        for departement in listing["departements"]:
+            code = departement["code"]
+            feed = feeds.departement_communes(cursor, code)
+            cache._entries[communes_of(code)] = Representation.of(feeds.encode(feed))
+        return cache
 
     def get(self, key: Hashable, build: Callable[[Cursor], dict]) -> Representation:
         found = self._entries.get(key)

@@ -24,9 +24,7 @@ DATA_VINTAGE = f"""
 """
 
 HEALTH = f"""
-    SELECT postgis_lib_version() AS postgis_version,
-           current_setting('server_version') AS postgresql_version,
-           (SELECT count(*) FROM communes) AS communes,
+    SELECT (SELECT count(*) FROM communes) AS communes,
            (SELECT count(*) FROM mission_sites WHERE status = '{SITE_SERVED}') AS served_sites,
            (SELECT count(*) FROM mission_sites) AS sites,
            (SELECT count(*) FROM former_communes) AS former_communes

@@ -2,13 +2,15 @@
 
 The data changes only when `geosvc ingest` runs, so a worker can hold what it derives
 from it (the search index, the nearest-site table) and answer without a query. How it
-learns of a new ingestion: at most every `refresh_interval_s`, one request reads the
-data fingerprint (datasets.DATA_FINGERPRINT: a few rows of `datasets`, rewritten by every
-ingestion in the same transaction as the data). When it differs from the one the value
-was built from, the value is rebuilt from the same snapshot and swapped in; requests in
-flight keep the old one. So an ingestion shows within `refresh_interval_s` plus one
-rebuild, and the check costs one small query per worker per interval, not one per request.
-If the database is unreachable at a check, the previous value keeps being served.
+learns of a new ingestion: once `refresh_interval_s` has passed, the next request starts a
+check in a background thread and is answered at once from the value held; the check reads
+the data fingerprint (datasets.DATA_FINGERPRINT: a few rows of `datasets`, rewritten by every
+ingestion in the same transaction as the data) and, when it differs from the one the value
+was built from, rebuilds the value from the same snapshot and swaps it in. So an ingestion
+shows within `refresh_interval_s` plus one rebuild, the check costs one small query per
+worker per interval, and no request ever waits for it: a database that is down or slow only
+means the previous value keeps being served (the first build, with nothing to serve yet,
+is the one that a request waits for).
 """
 
 from __future__ import annotations
@@ -45,8 +47,10 @@ class RefreshingStore(Generic[T]):
         self._value: T | None = None
         self._version: str | None = None
         self._next_check = 0.0
-        # gunicorn's sync workers run one request at a time, but the development server
-        # and threaded workers do not: only one thread rebuilds, the others wait for it.
+        self._check_now = False  # set by expire(): the next get() checks before answering
+        self._checking = False  # a background check is running
+        # the development server and threaded workers answer in several threads: only one
+        # thread builds or checks at a time
         self._lock = threading.Lock()
         # read by readiness and metrics (geosvc/web/observability.py): counted, never acted on
         self.built_at: float | None = None  # wall clock (time.time()) of the last rebuild
@@ -62,14 +66,23 @@ class RefreshingStore(Generic[T]):
         return self._value
 
     def get(self) -> T:
+        """The value held, at once; the first call builds it (503 if the database is down)."""
         value = self._value
-        if value is not None and self.clock() < self._next_check:
-            return value
+        if value is None or self._check_now:
+            return self._check_and_wait()
+        if self.clock() >= self._next_check:
+            self._check_in_background()
+        return value
+
+    def expire(self) -> None:
+        """Make the next get() look for a new ingestion before it answers, whatever the interval."""
+        self._check_now = True
+
+    def _check_and_wait(self) -> T:
         with self._lock:
-            if self._value is not None and self.clock() < self._next_check:
+            if self._value is not None and not self._check_now:
                 return self._value
-            # set before the check, so a database that does not answer is not asked
-            # again by every request, each waiting for the pool's timeout
+            self._check_now = False
             self._next_check = self.clock() + self.refresh_interval_s
             try:
                 self._refresh()
@@ -80,9 +93,32 @@ class RefreshingStore(Generic[T]):
                 log.warning("%s not refreshed: database unavailable; serving the previous data", self.name)
             return self._value
 
-    def expire(self) -> None:
-        """Make the next request look for a new ingestion, whatever the interval."""
-        self._next_check = 0.0
+    def _check_in_background(self) -> None:
+        with self._lock:
+            if self._checking or self.clock() < self._next_check:
+                return
+            self._checking = True
+            # set before the check, so a database that does not answer is asked once per interval
+            self._next_check = self.clock() + self.refresh_interval_s
+        threading.Thread(target=self._background_check, name=f"refresh {self.name}", daemon=True).start()
+
+    def _background_check(self) -> None:
+        try:
+            self._refresh()
+        except ServiceUnavailable:
+            self.failed_checks += 1
+            log.warning("%s not refreshed: database unavailable; serving the previous data", self.name)
+        except Exception:  # a bug must not kill the worker's refreshes: logged, tried next interval
+            self.failed_checks += 1
+            log.exception("%s not refreshed", self.name)
+        finally:
+            self._checking = False
+
+    def wait_for_check(self, timeout_s: float = 10.0) -> None:
+        """Wait until no background check is running (tests, and a clean shutdown)."""
+        deadline = time.monotonic() + timeout_s
+        while self._checking and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def _refresh(self) -> None:
         # one repeatable-read transaction: the fingerprint describes exactly the rows read

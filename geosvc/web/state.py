@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
+import datetime as dt
 import logging
+import time
 
 from flask import Flask, current_app
 
@@ -52,8 +54,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         database=database,
         nearest=RefreshingStore(database, build_nearest_table, "nearest-site table", interval),
         search=RefreshingStore(database, build_index, "search index", interval),
-        # the feeds are encoded on demand: a fresh, empty cache per data version
-        feeds=RefreshingStore(database, lambda _cursor: FeedCache(database), "campaign feeds", interval),
+        feeds=RefreshingStore(database, lambda cursor: FeedCache.built(database, cursor), "campaign feeds", interval),
         missions_locales=RefreshingStore(database, build_mission_locale_table, "mission locale table", interval),
         locator=RefreshingStore(database, build_locator, "point locator", interval),
         catchments=AnswerCache(),
@@ -121,8 +122,11 @@ def readiness(app: Flask | None = None) -> dict:
     table = worker.nearest.peek()
     data = table.data if table is not None else None
     communes = (data or {}).get("communes") or {}
+    loaded_at = communes.get("loaded_at")
+    age = None if loaded_at is None else round(time.time() - dt.datetime.fromisoformat(loaded_at).timestamp(), 1)
     return {
         "ready": all(store["built"] for store in stores.values()) and bool(communes.get("rows")),
         "stores": stores,
-        "data_loaded_at": communes.get("loaded_at"),
+        "data_loaded_at": loaded_at,
+        "data_age_s": age,
     }

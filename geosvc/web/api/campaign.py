@@ -11,7 +11,7 @@ import re
 from apiflask import APIBlueprint
 from flask import Blueprint, current_app, render_template
 
-from geosvc.campaign import feeds
+from geosvc.campaign import feeds, store
 from geosvc.core.errors import BadRequest
 from geosvc.web.api.campaign_schemas import (
     NOT_MODIFIED,
@@ -43,7 +43,7 @@ _ERRORS = {400: "Bad Request", 404: "Not Found", 503: "Service Unavailable"}
 @bp.doc(summary="The departments of the region, with their number of communes",
         responses={304: NOT_MODIFIED, 503: _ERRORS[503]})
 def departements(headers_data: dict):
-    return cacheable(campaign_feeds().get("departements", feeds.departements))
+    return cacheable(campaign_feeds().get(store.DEPARTEMENTS, feeds.departements))
 
 
 @bp.get("/departements/<code>/communes")
@@ -58,7 +58,8 @@ def departements(headers_data: dict):
 )
 def departement_communes(code: str, headers_data: dict):
     code = _checked_departement(code)
-    return cacheable(campaign_feeds().get(("communes", code), lambda cursor: feeds.departement_communes(cursor, code)))
+    feed = campaign_feeds().get(store.communes_of(code), lambda cursor: feeds.departement_communes(cursor, code))
+    return cacheable(feed)
 
 
 @bp.get("/nearest")

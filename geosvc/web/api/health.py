@@ -9,7 +9,7 @@ probes of an orchestrator or a load balancer, answered from memory without a que
 from __future__ import annotations
 
 from apiflask import APIBlueprint, Schema
-from apiflask.fields import Boolean, Dict, String
+from apiflask.fields import Boolean, Dict, Float, String
 
 from geosvc.core.errors import ServiceUnavailable
 from geosvc.db import datasets
@@ -22,19 +22,26 @@ bp = APIBlueprint("health", __name__, tag="Operations")
 
 @bp.get("/health")
 @bp.output(HealthOut)
-@bp.doc(summary="Database reachability, PostGIS version, row counts, data vintage", responses=[503])
+@bp.doc(summary="Database reachability, row counts, data vintage, age of the data served",
+        description="No server versions: they help an attacker, not a user. 503 with status `degraded` "
+                    "while the database is unreachable (the public answers keep coming from memory).",
+        responses=[503])
 def health():
-    with read_db().cursor() as cursor:
-        row = datasets.health(cursor)
-        vintage = data_block(cursor)
+    memory = readiness()
+    age = {"data_loaded_at": memory["data_loaded_at"], "data_age_s": memory["data_age_s"]}
+    try:
+        with read_db().cursor() as cursor:
+            row = datasets.health(cursor)
+            vintage = data_block(cursor)
+    except ServiceUnavailable:
+        return {"status": "degraded", "database": "unreachable", **age}, 503
     counts = {key: row[key] for key in ("communes", "sites", "served_sites", "former_communes")}
     return {
         "status": "ok" if counts["communes"] and counts["served_sites"] else "empty",
         "database": "reachable",
-        "postgis_version": row["postgis_version"],
-        "postgresql_version": row["postgresql_version"],
         "counts": counts,
         "data": vintage,
+        **age,
     }
 
 
@@ -46,6 +53,7 @@ class ReadyOut(Schema):
     status = String(metadata={"description": "`ready`"})
     stores = Dict(metadata={"description": "each in-memory store: built, builds, built_at (Unix time)"})
     data_loaded_at = String(allow_none=True, metadata={"description": "when the data served was ingested"})
+    data_age_s = Float(allow_none=True, metadata={"description": "seconds since then"})
     ready = Boolean()
 
 

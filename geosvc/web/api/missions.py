@@ -10,7 +10,7 @@ from geosvc.core.rules import SITE_SERVED
 from geosvc.db import sites as sites_sql
 from geosvc.provenance import data_block
 from geosvc.web.api.schemas import MissionAnswer, MissionList
-from geosvc.web.state import read_db
+from geosvc.web.state import nearest_table, read_db
 
 bp = APIBlueprint("missions", __name__, tag="Missions locales")
 
@@ -19,18 +19,19 @@ bp = APIBlueprint("missions", __name__, tag="Missions locales")
 @bp.output(MissionList)
 @bp.doc(summary="Every served mission site", responses=[503])
 def list_missions():
-    with read_db().cursor() as cursor:
-        sites = sites_sql.list_served_sites(cursor)
-        return {
-            "missions": [present.site(site) for site in sites],
-            "data": data_block(cursor),
-        }
+    table = nearest_table()  # from memory: answers while the database is away
+    return {"missions": table.sites(), "data": table.data}
 
 
 @bp.get("/missions/<site_id>")
 @bp.output(MissionAnswer)
 @bp.doc(summary="One served mission site by id", responses=[404, 503])
 def get_mission(site_id: str):
+    table = nearest_table()
+    held = table.site(site_id)
+    if held is not None:  # a served site, from memory
+        return held | {"data": table.data}
+    # not served, or unknown: the database says which
     with read_db().cursor() as cursor:
         site = sites_sql.get_site(cursor, site_id[:200])
         if site is None:

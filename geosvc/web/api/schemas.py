@@ -112,12 +112,13 @@ class MissionList(Schema):
 
 
 class HealthOut(Schema):
-    status = String(required=True)
-    database = String(required=True)
-    postgis_version = String()
-    postgresql_version = String()
-    counts = Dict()
+    status = String(required=True, metadata={"description": "ok, empty (no data loaded), or degraded "
+                                                            "(database unreachable: answers come from memory)"})
+    database = String(required=True, metadata={"description": "reachable or unreachable"})
+    counts = Dict(metadata={"description": "rows in the database (absent while it is unreachable)"})
     data = Nested(DataOut)
+    data_loaded_at = String(allow_none=True, metadata={"description": "when the data this worker serves was ingested"})
+    data_age_s = Float(allow_none=True, metadata={"description": "seconds since then"})
 
 
 class ErrorOut(Schema):
