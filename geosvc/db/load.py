@@ -83,7 +83,8 @@ def load(engine: Engine, data: LoadSet, progress=None, allow_shrink: bool = Fals
         nearest.precompute(cursor)
         network.precompute_own_sites(cursor)
         _insert_datasets(connection, data.datasets)
-        connection.execute(text("ANALYZE communes; ANALYZE mission_sites"))
+        tables = "communes, mission_sites, commune_nearest, commune_own_sites, zones, missions_locales"
+        connection.execute(text(f"ANALYZE {tables}"))
 
 
 def _delete_all(connection: Connection) -> None:
