@@ -234,7 +234,7 @@ def gunicorn(database_url: str, workers: int, read_database_url: str | None = No
     base_url = f"http://{HOST}:{port}"
     command = [
         sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"{HOST}:{port}",
-        "--log-level", "warning", "geosvc:create_app()",
+        "--log-level", "warning", "geosvc.web:create_app()",
     ]
     env = dict(os.environ, GEOSVC_DATABASE_URL=database_url, GEOSVC_LOG_LEVEL="WARNING", GEOSVC_BENCH_ENDPOINTS="1")
     env.pop("GEOSVC_READ_DATABASE_URL", None)

@@ -9,13 +9,19 @@ DatabaseJanitor), which is cheap and lets the ingestion's own transactions run f
 * `fresh_db`: a new clone for every test that writes (ingestion, failures), dropped after.
 
 A missing server fails the run: the spatial tests are never silently skipped.
+
+Apps: `make_app(settings)` (one test) or `running_app(settings)` (a wider fixture) build
+them with `create_app` and close their read pool afterwards. Data from outside the
+repository, the France set: the `france_dir` fixture (see tests/README.md).
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +33,7 @@ from geosvc.db.pool import make_engine
 from geosvc.ingest.pipeline import ingest
 from geosvc.ops.dbsetup import TEMPLATE_DATABASE
 from geosvc.web import create_app
+from geosvc.web.state import close_app
 
 DATA_DIR = PROJECT_ROOT / "data"
 SERVER_URL = make_url(Settings.from_env().database_url)
@@ -114,11 +121,29 @@ def empty_db():
         yield database_url(name)
 
 
+# --- apps ----------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def running_app(settings: Settings) -> Iterator:
+    """An app built by create_app(settings), its read pool closed on the way out."""
+    app = create_app(settings)
+    try:
+        yield app
+    finally:
+        close_app(app)
+
+
+@pytest.fixture
+def make_app():
+    """make_app(settings) -> an app built by create_app; every read pool is closed after the test."""
+    with contextlib.ExitStack() as apps:
+        yield lambda settings: apps.enter_context(running_app(settings))
+
+
 @pytest.fixture(scope="session")
 def app(api_url):
-    application = create_app(settings_for(api_url))
-    yield application
-    application.extensions["geosvc.read_db"].close()
+    with running_app(settings_for(api_url)) as application:
+        yield application
 
 
 @pytest.fixture
@@ -166,9 +191,8 @@ def synthetic_url():
 
 @pytest.fixture(scope="session")
 def synthetic_app(synthetic_url):
-    application = create_app(settings_for(synthetic_url))
-    yield application
-    application.extensions["geosvc.read_db"].close()
+    with running_app(settings_for(synthetic_url)) as application:
+        yield application
 
 
 @pytest.fixture
@@ -192,3 +216,26 @@ def live_url(app):
 
     with live_server(app) as url:
         yield url
+
+
+# --- data from outside the repository --------------------------------------------------------
+
+REQUIRE_FRANCE = "GEOSVC_REQUIRE_FRANCE"  # set to 1 by .ci/run: there, the France tests must run
+FRANCE_DIR_VARIABLE = "GEOSVC_TEST_FRANCE_DIR"  # tests only: where the France set is, if elsewhere
+
+
+@pytest.fixture(scope="session")
+def france_dir() -> Path:
+    """The France data set, read in place: ../shared/data/france next to the repository, or
+    $GEOSVC_TEST_FRANCE_DIR. When it is absent the test is skipped with the reason, unless
+    GEOSVC_REQUIRE_FRANCE=1 (CI), where it fails: it can never be skipped silently there."""
+    directory = Path(os.environ.get(FRANCE_DIR_VARIABLE) or PROJECT_ROOT.parent / "shared" / "data" / "france")
+    required = os.environ.get(REQUIRE_FRANCE, "")
+    if required not in ("", "0", "1"):
+        pytest.fail(f"{REQUIRE_FRANCE}={required!r}: expected 1 (require the France data) or 0", pytrace=False)
+    if (directory / "communes.geojson").is_file():
+        return directory
+    reason = f"the France data set is absent: no {directory / 'communes.geojson'}"
+    if required == "1":
+        pytest.fail(f"{reason}, and {REQUIRE_FRANCE}=1 requires it", pytrace=False)
+    pytest.skip(f"{reason} (set {FRANCE_DIR_VARIABLE} if it is elsewhere)")

@@ -15,11 +15,10 @@ from shapely.geometry import Point, shape
 from geosvc.config import ConfigError
 from geosvc.core.search_index import label
 from geosvc.core.textnorm import compact, sort_key
-from geosvc.web import create_app
 from geosvc.web.api.campaign_schemas import DepartementCommunes, DepartementList, OutlineOut, PointNearestAnswer
 from geosvc.web.cors import parse_origins
 from geosvc.web.httpcache import FEED_CACHE_CONTROL
-from tests.conftest import ingest_into, settings_for
+from tests.conftest import ingest_into, running_app, settings_for
 from tests.test_ingest import rewrite_csv
 
 DEPARTEMENTS = {"02": 797, "59": 647, "60": 680, "62": 887, "80": 771}
@@ -193,27 +192,23 @@ def test_static_files_are_compressed_and_revalidated(client, path):
         assert again.status_code == 304
 
 
-def test_etag_changes_when_an_ingestion_changes_the_answer(fresh_db, data_copy):
-    app = create_app(settings_for(fresh_db, refresh_interval_s=0.001))
-    try:
-        client = app.test_client()
-        before = client.get("/departements/80/communes")
-        etag = before.headers["ETag"]
-        assert _mission_of(before.get_json(), ABBEVILLE) == ABBEVILLE_SITE
-        assert client.get("/departements/80/communes", headers={"If-None-Match": etag}).status_code == 304
+def test_etag_changes_when_an_ingestion_changes_the_answer(fresh_db, data_copy, make_app):
+    client = make_app(settings_for(fresh_db, refresh_interval_s=0.001)).test_client()
+    before = client.get("/departements/80/communes")
+    etag = before.headers["ETag"]
+    assert _mission_of(before.get_json(), ABBEVILLE) == ABBEVILLE_SITE
+    assert client.get("/departements/80/communes", headers={"If-None-Match": etag}).status_code == 304
 
-        # the Abbeville office closes: a new ingestion without its row
-        rewrite_csv(data_copy / "missions.csv", lambda rows: [r for r in rows if r["id"] != ABBEVILLE_SITE])
-        ingest_into(fresh_db, data_copy)
+    # the Abbeville office closes: a new ingestion without its row
+    rewrite_csv(data_copy / "missions.csv", lambda rows: [r for r in rows if r["id"] != ABBEVILLE_SITE])
+    ingest_into(fresh_db, data_copy)
 
-        after = client.get("/departements/80/communes", headers={"If-None-Match": etag})
-        assert after.status_code == 200
-        assert after.headers["ETag"] != etag
-        assert _mission_of(after.get_json(), ABBEVILLE) != ABBEVILLE_SITE
-        revalidated = client.get("/departements/80/communes", headers={"If-None-Match": after.headers["ETag"]})
-        assert revalidated.status_code == 304
-    finally:
-        app.extensions["geosvc.read_db"].close()
+    after = client.get("/departements/80/communes", headers={"If-None-Match": etag})
+    assert after.status_code == 200
+    assert after.headers["ETag"] != etag
+    assert _mission_of(after.get_json(), ABBEVILLE) != ABBEVILLE_SITE
+    revalidated = client.get("/departements/80/communes", headers={"If-None-Match": after.headers["ETag"]})
+    assert revalidated.status_code == 304
 
 
 def _mission_of(body: dict, code: str) -> str:
@@ -227,9 +222,8 @@ CAMPAIGN_ORIGIN = "https://campagne.example.fr"
 
 @pytest.fixture(scope="module")
 def cors_client(api_url):
-    app = create_app(settings_for(api_url, cors_origins=f"{CAMPAIGN_ORIGIN}, http://localhost:8080"))
-    yield app.test_client()
-    app.extensions["geosvc.read_db"].close()
+    with running_app(settings_for(api_url, cors_origins=f"{CAMPAIGN_ORIGIN}, http://localhost:8080")) as app:
+        yield app.test_client()
 
 
 def test_cors_for_the_listed_origins_only(cors_client):

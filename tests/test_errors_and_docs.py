@@ -8,7 +8,6 @@ import time
 import pytest
 
 from geosvc.config import Settings
-from geosvc.web import create_app
 from tests.conftest import settings_for
 
 ERROR_KEYS = {"status", "code", "message"}
@@ -37,40 +36,30 @@ def test_error_shape(client, method, url, status, code):
     assert_error_shape(getattr(client, method)(url), status, code)
 
 
-def test_unexpected_error_is_a_bare_500_without_trace(api_url):
-    app = create_app(settings_for(api_url))
+def test_unexpected_error_is_a_bare_500_without_trace(api_url, make_app):
+    app = make_app(settings_for(api_url))
     app.add_url_rule("/boom-for-test", "boom", lambda: 1 / 0)
-    try:
-        response = app.test_client().get("/boom-for-test")
-        assert_error_shape(response, 500, "internal_error")
-        assert "ZeroDivisionError" not in response.get_data(as_text=True)
-    finally:
-        app.extensions["geosvc.read_db"].close()
+    response = app.test_client().get("/boom-for-test")
+    assert_error_shape(response, 500, "internal_error")
+    assert "ZeroDivisionError" not in response.get_data(as_text=True)
 
 
-def test_unreachable_database_is_a_fast_503():
+def test_unreachable_database_is_a_fast_503(make_app):
     # Nothing listens on port 1: the pool cannot connect.
     unreachable = "postgresql+psycopg://geosvc:geosvc@127.0.0.1:1/geosvc"
     settings = Settings(database_url=unreachable, read_database_url=unreachable, pool_timeout_s=1.0)
-    app = create_app(settings)
-    try:
-        started = time.monotonic()
-        response = app.test_client().get("/communes/62765")
-        elapsed = time.monotonic() - started
-        assert_error_shape(response, 503, "database_unavailable")
-        assert response.headers["Retry-After"]
-        assert elapsed < 2.0
-        assert "geosvc:geosvc" not in response.get_data(as_text=True)
-    finally:
-        app.extensions["geosvc.read_db"].close()
+    app = make_app(settings)
+    started = time.monotonic()
+    response = app.test_client().get("/communes/62765")
+    elapsed = time.monotonic() - started
+    assert_error_shape(response, 503, "database_unavailable")
+    assert response.headers["Retry-After"]
+    assert elapsed < 2.0
+    assert "geosvc:geosvc" not in response.get_data(as_text=True)
 
 
-def test_database_without_data_says_so(empty_db):
-    app = create_app(settings_for(empty_db))
-    try:
-        assert_error_shape(app.test_client().get("/health"), 503, "data_not_loaded")
-    finally:
-        app.extensions["geosvc.read_db"].close()
+def test_database_without_data_says_so(empty_db, make_app):
+    assert_error_shape(make_app(settings_for(empty_db)).test_client().get("/health"), 503, "data_not_loaded")
 
 
 def test_openapi_document_is_generated_from_the_code(client):
@@ -113,18 +102,14 @@ def test_the_app_never_runs_in_debug_mode(app):
     assert not app.debug
 
 
-def test_expensive_endpoint_is_rate_limited_with_retry_after(api_url):
-    app = create_app(settings_for(api_url, expensive_rate_limit="2 per minute"))
-    try:
-        client = app.test_client()
-        statuses = [client.get("/coverage?farthest=1").status_code for _ in range(3)]
-        assert statuses == [200, 200, 429]
-        response = client.get("/coverage?farthest=1")
-        assert_error_shape(response, 429, "too_many_requests")
-        assert int(response.headers["Retry-After"]) > 0
-        assert client.get("/communes/62765").status_code == 200  # cheap endpoints are not limited
-    finally:
-        app.extensions["geosvc.read_db"].close()
+def test_expensive_endpoint_is_rate_limited_with_retry_after(api_url, make_app):
+    client = make_app(settings_for(api_url, expensive_rate_limit="2 per minute")).test_client()
+    statuses = [client.get("/coverage?farthest=1").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    response = client.get("/coverage?farthest=1")
+    assert_error_shape(response, 429, "too_many_requests")
+    assert int(response.headers["Retry-After"]) > 0
+    assert client.get("/communes/62765").status_code == 200  # cheap endpoints are not limited
 
 
 def test_oversized_body_is_413(client):

@@ -317,18 +317,12 @@ def test_readers_see_old_or_new_data_never_a_mix(fresh_db, data_copy):
     assert (3782, 53) in seen
 
 
-def test_a_new_ingestion_is_served_without_restarting_the_service(fresh_db, data_copy):
-    from geosvc.web import create_app
-
-    app = create_app(settings_for(fresh_db, refresh_interval_s=0.001))
-    try:
-        client = app.test_client()
-        assert client.get("/communes/02168/nearest?k=1").get_json()["missions"][0]["id"] == (
-            "ml-02168-01-chateau-thierry"
-        )
-        rewrite_csv(data_copy / "missions.csv", lambda rows: [r for r in rows if r["insee"] != "02168"])
-        ingest_into(fresh_db, data_copy)
-        nearest = client.get("/communes/02168/nearest?k=1").get_json()["missions"][0]["id"]
-        assert nearest != "ml-02168-01-chateau-thierry"
-    finally:
-        app.extensions["geosvc.read_db"].close()
+def test_a_new_ingestion_is_served_without_restarting_the_service(fresh_db, data_copy, make_app):
+    client = make_app(settings_for(fresh_db, refresh_interval_s=0.001)).test_client()
+    assert client.get("/communes/02168/nearest?k=1").get_json()["missions"][0]["id"] == (
+        "ml-02168-01-chateau-thierry"
+    )
+    rewrite_csv(data_copy / "missions.csv", lambda rows: [r for r in rows if r["insee"] != "02168"])
+    ingest_into(fresh_db, data_copy)
+    nearest = client.get("/communes/02168/nearest?k=1").get_json()["missions"][0]["id"]
+    assert nearest != "ml-02168-01-chateau-thierry"

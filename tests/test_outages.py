@@ -18,7 +18,6 @@ from geosvc.config import PROJECT_ROOT, Settings
 from geosvc.db.load import INGEST_LOCK_KEY
 from geosvc.ops.dbsetup import provision
 from geosvc.ops.pginstance import PgInstance
-from geosvc.web import create_app
 from tests.conftest import READER_URL, SERVER_URL, ingest_into
 from tests.test_ingest import digest, query, rewrite_csv
 
@@ -50,29 +49,25 @@ def timed_get(client, url):
     return response, time.monotonic() - started
 
 
-def test_database_stopped_gives_503_then_recovers_without_restart(private_server):
+def test_database_stopped_gives_503_then_recovers_without_restart(private_server, make_app):
     instance, settings = private_server
-    app = create_app(settings)
-    client = app.test_client()
-    try:
-        assert client.get("/communes/62765").status_code == 200
-        assert client.get("/communes/62765/nearest").status_code == 200  # builds the in-memory table
+    client = make_app(settings).test_client()
+    assert client.get("/communes/62765").status_code == 200
+    assert client.get("/communes/62765/nearest").status_code == 200  # builds the in-memory table
 
-        instance.stop()
-        for _ in range(3):  # every request, not only the first, fails fast and cleanly
-            response, elapsed = timed_get(client, "/communes/62765")
-            assert response.status_code == 503
-            assert response.get_json()["code"] == "database_unavailable"
-            assert elapsed < 2.0, f"503 took {elapsed:.2f} s"
-        # answers held in memory keep being served from the last data
-        assert client.get("/communes/62765/nearest").status_code == 200
+    instance.stop()
+    for _ in range(3):  # every request, not only the first, fails fast and cleanly
+        response, elapsed = timed_get(client, "/communes/62765")
+        assert response.status_code == 503
+        assert response.get_json()["code"] == "database_unavailable"
+        assert elapsed < 2.0, f"503 took {elapsed:.2f} s"
+    # answers held in memory keep being served from the last data
+    assert client.get("/communes/62765/nearest").status_code == 200
 
-        instance.start()
-        response, _ = timed_get(client, "/communes/62765")
-        assert response.status_code == 200, response.get_json()
-        assert response.get_json()["nom"] == "Saint-Omer"
-    finally:
-        app.extensions["geosvc.read_db"].close()
+    instance.start()
+    response, _ = timed_get(client, "/communes/62765")
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["nom"] == "Saint-Omer"
 
 
 def test_ingestion_killed_mid_transaction_leaves_previous_data(fresh_db, data_copy):
@@ -122,14 +117,14 @@ def _wait_for_backend_to_end(url: str, timeout_s: float = 10) -> None:
         time.sleep(0.05)
 
 
-def test_slow_database_gives_503_not_a_hung_worker(fresh_db):
+def test_slow_database_gives_503_not_a_hung_worker(fresh_db, make_app):
     """A table locked by someone else makes the query wait; statement_timeout ends the wait."""
     from sqlalchemy import text
 
     from geosvc.db.pool import make_engine
     from tests.conftest import settings_for
 
-    app = create_app(settings_for(fresh_db, statement_timeout_ms=300))
+    app = make_app(settings_for(fresh_db, statement_timeout_ms=300))
     engine = make_engine(fresh_db)
     try:
         with engine.connect() as locker:
@@ -142,4 +137,3 @@ def test_slow_database_gives_503_not_a_hung_worker(fresh_db):
         assert app.test_client().get("/communes/62765").status_code == 200
     finally:
         engine.dispose()
-        app.extensions["geosvc.read_db"].close()

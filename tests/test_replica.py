@@ -13,7 +13,6 @@ from geosvc.db.pool import libpq_url
 from geosvc.ops.dbsetup import provision
 from geosvc.ops.pginstance import PgInstance
 from geosvc.ops.replica import create_standby
-from geosvc.web import create_app
 from tests.conftest import DATA_DIR, READER_URL, SERVER_URL, ingest_into
 from tests.test_outages import free_port
 
@@ -39,25 +38,21 @@ def primary_and_standby():
         primary.destroy()
 
 
-def test_ingestion_on_primary_is_served_from_standby(primary_and_standby):
+def test_ingestion_on_primary_is_served_from_standby(primary_and_standby, make_app):
     owner_url, standby_url = primary_and_standby
     with psycopg.connect(libpq_url(standby_url)) as standby:
         assert standby.execute("SELECT pg_is_in_recovery()").fetchone()[0], "must be a standby"
         with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
             standby.execute("CREATE TEMP TABLE t (i int)")
 
-    app = create_app(Settings(database_url=owner_url, read_database_url=standby_url))
-    client = app.test_client()
-    try:
-        assert client.get("/health").get_json()["counts"]["communes"] == 4  # the small data set
-        ingest_into(owner_url)  # the whole region, written to the primary only
-        started = time.monotonic()
-        while client.get("/health").get_json()["counts"]["communes"] != 3782:
-            assert time.monotonic() - started < 15, "the standby never caught up"
-            time.sleep(0.05)
-        lag_s = time.monotonic() - started
-        print(f"ingestion visible through the standby {lag_s * 1000:.0f} ms after its commit")
-        nearest = client.get("/communes/02168/nearest?k=1").get_json()["missions"][0]
-        assert nearest["id"] == "ml-02168-01-chateau-thierry"
-    finally:
-        app.extensions["geosvc.read_db"].close()
+    client = make_app(Settings(database_url=owner_url, read_database_url=standby_url)).test_client()
+    assert client.get("/health").get_json()["counts"]["communes"] == 4  # the small data set
+    ingest_into(owner_url)  # the whole region, written to the primary only
+    started = time.monotonic()
+    while client.get("/health").get_json()["counts"]["communes"] != 3782:
+        assert time.monotonic() - started < 15, "the standby never caught up"
+        time.sleep(0.05)
+    lag_s = time.monotonic() - started
+    print(f"ingestion visible through the standby {lag_s * 1000:.0f} ms after its commit")
+    nearest = client.get("/communes/02168/nearest?k=1").get_json()["missions"][0]
+    assert nearest["id"] == "ml-02168-01-chateau-thierry"

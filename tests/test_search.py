@@ -8,12 +8,10 @@ import pytest
 from apiflask import Schema
 
 from geosvc.config import Settings
-from geosvc.core.errors import BadRequest
+from geosvc.core.errors import BadRequest, ServiceUnavailable
 from geosvc.core.search_index import parse_query
-from geosvc.db.pool import ReadDatabase
-from geosvc.web import create_app
 from geosvc.web.api.schemas import AutocompleteAnswer, SearchAnswer
-from geosvc.web.api.search import STORE
+from geosvc.web.state import close_app, state_of, warm_up
 from tests.conftest import ingest_into, settings_for
 
 SAINT_OMER = "62765"
@@ -228,7 +226,7 @@ def test_autocomplete_former_name_is_shown(client):
     assert first["code"] == "59350" and first["former"]["nom"] == "Lomme"
 
 
-def test_openapi_documents_search_autocomplete_and_the_bench_baseline(client):
+def test_openapi_documents_search_and_autocomplete(client):
     spec = client.get("/openapi.json").get_json()
     autocomplete = spec["paths"]["/communes/autocomplete"]["get"]
     assert {p["name"] for p in autocomplete["parameters"]} == {"q", "departement", "limit"}
@@ -236,13 +234,16 @@ def test_openapi_documents_search_autocomplete_and_the_bench_baseline(client):
     assert schema["$ref"].endswith("AutocompleteAnswer")
     hit = spec["components"]["schemas"]["SearchHitOut"]["properties"]
     assert {"label", "score", "matched", "former"} <= set(hit)
-    assert "/bench/constant" in spec["paths"]
 
 
-def test_bench_constant(client):
-    response = client.get("/bench/constant")
+def test_bench_constant_is_served_and_documented_only_for_the_benchmark(client, api_url, make_app):
+    assert client.get("/bench/constant").status_code == 404  # the default: not in production
+    assert "/bench/constant" not in client.get("/openapi.json").get_json()["paths"]
+    bench_client = make_app(settings_for(api_url, bench_endpoints=True)).test_client()
+    response = bench_client.get("/bench/constant")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "purpose": "benchmark baseline"}
+    assert "/bench/constant" in bench_client.get("/openapi.json").get_json()["paths"]
 
 
 # --- bad input ------------------------------------------------------------------------------
@@ -331,15 +332,13 @@ def test_parse_query(text, kind, key, departement):
 # --- the index follows ingestions -----------------------------------------------------------
 
 @pytest.fixture
-def fresh_app(fresh_db):
-    app = create_app(settings_for(fresh_db))
-    yield app
-    app.extensions["geosvc.read_db"].close()
+def fresh_app(fresh_db, make_app):
+    return make_app(settings_for(fresh_db))
 
 
 def test_a_new_ingestion_reaches_a_running_worker(fresh_app, fresh_db, data_copy):
     client = fresh_app.test_client()
-    store = fresh_app.extensions[STORE]
+    store = state_of(fresh_app).search
     now = [1000.0]
     store.clock = lambda: now[0]
     store.expire()
@@ -366,39 +365,35 @@ def test_a_new_ingestion_reaches_a_running_worker(fresh_app, fresh_db, data_copy
 
 def test_search_keeps_answering_when_the_database_goes_away(fresh_app):
     client = fresh_app.test_client()
-    store = fresh_app.extensions[STORE]
+    store = state_of(fresh_app).search
     assert search(client, "Lille")
-    nowhere = "postgresql+psycopg://geosvc:geosvc@127.0.0.1:1/geosvc"  # nothing listens on port 1
-    unreachable = ReadDatabase(Settings(database_url=nowhere, read_database_url=nowhere, pool_timeout_s=0.5))
-    try:
-        store._database = unreachable
-        store.expire()
-        assert codes(search(client, "Lille"))[0] == "59350"  # the index it has, and a warning
-    finally:
-        unreachable.close()
+    close_app(fresh_app)  # its read pool is gone: every query now fails (503 where nothing is held)
+    assert client.get("/communes/59350").status_code == 503
+    store.expire()  # the next search looks for a new ingestion, and cannot
+    assert codes(search(client, "Lille"))[0] == "59350"  # the index it has, and a warning
 
 
-def test_search_without_data_is_a_503(empty_db):
-    app = create_app(settings_for(empty_db))
-    try:
-        response = app.test_client().get("/communes/autocomplete?q=lille")
-        assert response.status_code == 503
-        assert response.get_json()["code"] == "data_not_loaded"
-    finally:
-        app.extensions["geosvc.read_db"].close()
+def test_search_without_data_is_a_503(empty_db, make_app):
+    response = make_app(settings_for(empty_db)).test_client().get("/communes/autocomplete?q=lille")
+    assert response.status_code == 503
+    assert response.get_json()["code"] == "data_not_loaded"
 
 
-def test_warm_up_builds_every_store_and_survives_a_database_that_is_down(app):
-    from geosvc.db.snapshot import RefreshingStore, warm_up
-
-    warm_up(app)
-    stores = [s for s in app.extensions.values() if isinstance(s, RefreshingStore)]
+def test_warm_up_builds_every_store_and_survives_a_database_that_is_down(api_url, make_app):
+    app = make_app(settings_for(api_url))
+    stores = state_of(app).stores()
     assert {s.name for s in stores} >= {"search index", "nearest-site table"}
-    assert all(s._value is not None for s in stores)
+    for store in stores:
+        store.clock = lambda: 0.0  # no refresh falls due during the test
+    warm_up(app)
+    close_app(app)  # built by warm_up, each store answers without the database
+    assert all(store.get() is not None for store in stores)
 
     nowhere = "postgresql+psycopg://geosvc:geosvc@127.0.0.1:1/geosvc"
-    down = create_app(Settings(database_url=nowhere, read_database_url=nowhere, pool_timeout_s=0.5))
-    try:
-        warm_up(down)  # logs a warning, raises nothing: the service still starts
-    finally:
-        down.extensions["geosvc.read_db"].close()
+    down = make_app(Settings(database_url=nowhere, read_database_url=nowhere, pool_timeout_s=0.5))
+    warm_up(down)  # logs a warning, raises nothing: the service still starts
+    unbuilt = state_of(down).stores()
+    assert len(unbuilt) == len(stores)
+    for store in unbuilt:  # nothing built: the first request tries again
+        with pytest.raises(ServiceUnavailable):
+            store.get()
