@@ -27,9 +27,11 @@ def test_commune_by_code(client, sql):
 def test_every_answer_states_its_data_and_vintage(client):
     data = client.get(f"/communes/{SAINT_OMER}").get_json()["data"]
     assert "COG 2026" in data["communes"]["vintage"]
-    assert "2014" in data["missions"]["vintage"]
-    assert data["missions"]["records_dated"] == {"from": "2014-08-06", "to": "2020-07-08"}
-    assert data["missions"]["rows"] == 53
+    assert "January 2026" in data["missions"]["vintage"] and "2014-2017" in data["missions"]["vintage"]
+    # the served sites' records: the oldest of 2016, the union's head offices of January 2026
+    assert data["missions"]["records_dated"] == {"from": "2016-09-08", "to": "2026-01"}
+    assert data["missions"]["rows"] == 116
+    assert data["zones"]["vintage"] == "January 2026" and data["zones"]["rows"] == 3782
 
 
 def test_corsican_code_is_well_formed_but_unknown_here(client):
@@ -67,11 +69,12 @@ def test_nearest_sites_in_ascending_geodesic_distance(client):
     assert body["commune"]["code"] == SAINT_OMER
     missions = body["missions"]
     assert len(missions) == 5
-    assert missions[0]["id"] == "ml-62765-01-saint-omer"
+    assert missions[0]["id"] == "mission_locale-62765-01"
     distances = [m["distance_m"] for m in missions]
     assert distances == sorted(distances)
     assert set(missions[0]) >= {
-        "id", "name", "address", "postcode", "city", "lon", "lat", "location_precision", "distance_m",
+        "id", "mission_locale", "name", "address", "postcode", "city", "lon", "lat", "location_precision",
+        "distance_m", "record_date", "hours", "confirmed",
     }
     assert "WGS84 ellipsoid" in body["method"]
     assert "communes" in body["data"] and "missions" in body["data"]
@@ -81,14 +84,16 @@ def test_nearest_default_k_is_3(client):
     assert len(client.get(f"/communes/{SAINT_OMER}/nearest").get_json()["missions"]) == 3
 
 
-def test_nearest_never_serves_superseded_sites(client):
-    # Roubaix's 2015 address was superseded by the 2016 one
+def test_nearest_never_serves_superseded_sites(client, sql):
+    # Roubaix's 2015 address (rue de Fontenoy) and the 2016 press row were superseded by the
+    # directory record of 2017 at the address the union confirms in January 2026
     missions = client.get("/communes/59512/nearest?k=20").get_json()["missions"]
     ids = [m["id"] for m in missions]
-    assert "ml-59512-01-roubaix" not in ids
-    assert ids[0] == "ml-59512-x1-roubaix"
-    assert missions[0]["location_precision"] == "commune"
-    assert missions[0]["distance_m"] == 0
+    superseded = {r["id"] for r in sql("SELECT id FROM mission_sites WHERE status <> 'served'")}
+    assert {"ml-59512-01-roubaix", "ml-59512-x1-roubaix"} <= superseded
+    assert not superseded & set(ids)
+    assert ids[0] == "mission_locale-59512-01"
+    assert (missions[0]["location_precision"], missions[0]["confirmed"]) == ("address", True)
 
 
 @pytest.mark.parametrize("k", ["0", "21", "-1", "abc", "2.5"])
@@ -150,18 +155,20 @@ def test_search_bad_query_is_400(client, query):
 
 def test_missions_lists_served_sites_only(client):
     missions = client.get("/missions").get_json()["missions"]
-    assert len(missions) == 52
+    assert len(missions) == 53
     assert "ml-59512-01-roubaix" not in {m["id"] for m in missions}
     approximate = [m for m in missions if m["location_precision"] == "commune"]
-    assert len(approximate) == 6
+    assert len(approximate) == 20  # 15 head offices known only from the union, 5 press rows
     assert all("distance_m" not in m for m in missions)
 
 
 def test_mission_by_id(client):
-    body = client.get("/missions/ml-62765-01-saint-omer").get_json()
-    assert body["city"] == "Saint-Omer Cedex"  # as the source gives it
-    assert body["postcode"] == "62503"  # a CEDEX code, served as the source gives it
+    body = client.get("/missions/mission_locale-62765-01").get_json()
+    # the head office at the address the union states (as it spells it), the directory's point
+    assert (body["address"], body["postcode"], body["city"]) == ("r du quartier de cavalerie", "62500", "Saint-Omer")
     assert body["location_precision"] == "address"
+    assert body["mission_locale"] == "62765" and body["kind"] == "siege" and body["confirmed"] is True
+    assert body["hours"]["days"]["mardi"] == [["08:30", "12:15"], ["13:30", "17:15"]]
 
 
 def test_site_without_address_says_so(client):
@@ -175,7 +182,7 @@ def test_superseded_mission_is_404_with_its_replacement(client):
     assert response.status_code == 404
     body = response.get_json()
     assert body["code"] == "mission_not_served"
-    assert body["details"]["superseded_by"] == "ml-59512-x1-roubaix"
+    assert body["details"]["superseded_by"] == "mission_locale-59512-01"
 
 
 def test_unknown_mission_is_404(client):
@@ -188,8 +195,9 @@ def test_health(client):
     body = client.get("/health").get_json()
     assert body["status"] == "ok"
     assert body["database"] == "reachable"
-    assert body["postgis_version"].startswith("3.")
-    assert body["counts"] == {"communes": 3782, "sites": 53, "served_sites": 52, "former_communes": 193}
+    assert "postgis_version" not in body and "postgresql_version" not in body  # no help to an attacker
+    assert body["counts"] == {"communes": 3782, "sites": 116, "served_sites": 53, "former_communes": 193}
+    assert body["data_loaded_at"] and body["data_age_s"] >= 0
     assert "COG 2026" in body["data"]["communes"]["vintage"]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 from collections import Counter
 
 import pytest
@@ -22,7 +23,7 @@ from tests.conftest import ingest_into, running_app, settings_for
 from tests.test_ingest import rewrite_csv
 
 DEPARTEMENTS = {"02": 797, "59": 647, "60": 680, "62": 887, "80": 771}
-ABBEVILLE, ABBEVILLE_SITE = "80001", "ml-80001-01-abbeville"
+ABBEVILLE, ABBEVILLE_SITE = "80001", "mission_locale-80001-01"
 GEOD = Geod(ellps="WGS84")
 
 # Brute force, independent of the KNN index: every served site against every commune.
@@ -119,8 +120,10 @@ def test_each_communes_mission_is_its_nearest_served_site_by_brute_force(client,
 def test_feed_mission_fields_and_approximate_locations(client):
     communes = {c["code"]: c for c in feed(client, "59")["communes"]}
     valenciennes = communes["59606"]["mission"]
-    assert set(valenciennes) == {"id", "name", "city", "distance_m", "location_precision"}
+    assert set(valenciennes) == {"id", "name", "city", "distance_m", "location_precision", "mission_locale"}
     assert valenciennes["location_precision"] == "commune"  # placed at the commune's point
+    own = communes["59606"]["mission_locale"]
+    assert (own["code"], set(own["site"])) == ("59383", set(valenciennes))
     assert communes["59350"]["codesPostaux"] == ["59000", "59160", "59260", "59777", "59800"]
 
 
@@ -200,10 +203,17 @@ def test_etag_changes_when_an_ingestion_changes_the_answer(fresh_db, data_copy, 
     assert client.get("/departements/80/communes", headers={"If-None-Match": etag}).status_code == 304
 
     # the Abbeville office closes: a new ingestion without its row
-    rewrite_csv(data_copy / "missions.csv", lambda rows: [r for r in rows if r["id"] != ABBEVILLE_SITE])
+    def without_abbeville(rows):  # with the older records it superseded
+        return [r for r in rows if ABBEVILLE_SITE not in (r["id"], r["superseded_by"])]
+
+    rewrite_csv(data_copy / "sites.csv", without_abbeville)
     ingest_into(fresh_db, data_copy)
 
-    after = client.get("/departements/80/communes", headers={"If-None-Match": etag})
+    # the worker looks for the new data in the background: a client sees it within moments
+    deadline = time.monotonic() + 10
+    while (after := client.get("/departements/80/communes", headers={"If-None-Match": etag})).status_code == 304:
+        assert time.monotonic() < deadline, "the new ingestion never reached the worker"
+        time.sleep(0.05)
     assert after.status_code == 200
     assert after.headers["ETag"] != etag
     assert _mission_of(after.get_json(), ABBEVILLE) != ABBEVILLE_SITE

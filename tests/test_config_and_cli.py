@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from geosvc.cli import main
 from geosvc.config import PROJECT_ROOT, ConfigError, Settings, setting_names
-from tests.test_ingest import digest, unknown_commune
+from tests.test_ingest import digest
 
 
 def test_every_setting_is_documented_in_the_readme():
@@ -34,18 +34,22 @@ def test_cli_ingest_prints_a_summary(fresh_db):
     result = CliRunner().invoke(main, ["ingest"], env={"GEOSVC_DATABASE_URL": fresh_db})
     assert result.exit_code == 0, result.output
     assert "communes per department: 02 797, 59 647, 60 680, 62 887, 80 771 (total 3782)" in result.output
-    assert "sites per location precision: address 47, commune 6 (total 53)" in result.output
+    assert "sites per location precision: address 95, commune 21 (total 116)" in result.output
+    assert "sites per status: served 53, superseded 63 (total 116)" in result.output
     assert "geosvc:geosvc@" not in result.output  # no password in what is printed
 
 
 def test_cli_ingest_error_names_file_line_field_and_exits_non_zero(fresh_db, data_copy):
     before = digest(fresh_db)
-    unknown_commune(data_copy)
+    sites = data_copy / "sites.csv"
+    lines = sites.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[2] = lines[2].replace(",02400,Château-Thierry,02168,", ",02400,Château-Thierry,02999,")
+    sites.write_text("".join(lines), encoding="utf-8")
     result = CliRunner().invoke(
         main, ["ingest", "--data-dir", str(data_copy)], env={"GEOSVC_DATABASE_URL": fresh_db}
     )
     assert result.exit_code == 1
-    assert "missions.csv: line 3: field 'insee': 02999 is not a commune" in result.output
+    assert "sites.csv: line 3: field 'insee': 02999 is not a commune" in result.output
     assert "nothing was loaded" in result.output
     assert digest(fresh_db) == before
 

@@ -22,7 +22,7 @@ def brute_force_nearest(lon: float, lat: float, sites: list[dict]) -> list[tuple
 
 def test_nearest_sites_of_every_commune_match_brute_force(client, sql):
     sites = client.get("/missions").get_json()["missions"]
-    assert len(sites) == 52
+    assert len(sites) == 53
     codes = [row["code"] for row in sql("SELECT code FROM communes ORDER BY code")]
     assert len(codes) == 3782
     mismatches = []

@@ -353,7 +353,9 @@ def test_a_new_ingestion_reaches_a_running_worker(fresh_app, fresh_db, data_copy
     assert store.get() is before
     assert search(client, "saint omer nouveau") == []
 
-    now[0] += 0.2  # time to look: the datasets fingerprint has changed
+    now[0] += 0.2  # time to look: this request starts a check in the background and is answered at once
+    assert store.get() is before
+    store.wait_for_check()  # the fingerprint has changed: the index was rebuilt
     first = search(client, "saint omer nouveau")[0]
     assert (first["code"], first["nom"], first["matched"]) == (SAINT_OMER, "Saint-Omer-Nouveau", "exact")
     after = store.get()
