@@ -33,7 +33,9 @@ def health():
         with read_db().cursor() as cursor:
             row = datasets.health(cursor)
             vintage = data_block(cursor)
-    except ServiceUnavailable:
+    except ServiceUnavailable as error:
+        if error.code != "database_unavailable":
+            raise  # reachable, but no data loaded: the error says so
         return {"status": "degraded", "database": "unreachable", **age}, 503
     counts = {key: row[key] for key in ("communes", "sites", "served_sites", "former_communes")}
     return {
