@@ -14,6 +14,7 @@ import json
 from psycopg import Cursor
 
 from geosvc.core import present
+from geosvc.core.representation import Representation
 from geosvc.core.rules import DISTANCE_METHOD
 from geosvc.db import nearest, network, sites
 from geosvc.provenance import data_block
@@ -48,9 +49,12 @@ class MissionLocaleTable:
     def knows(self, code: str) -> bool:
         return code in self._communes
 
-    def _encode(self, code: str, k: int) -> bytes | None:
+    def _encode(self, code: str, k: int) -> Representation | None:
         body = self.answer(code, k)
-        return None if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        if body is None:
+            return None
+        # the bytes and their entity tag, computed once per answer, not per request
+        return Representation.of(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode())
 
     def answer(self, code: str, k: int) -> dict | None:
         """The body of GET /communes/{code}/mission-locale?k=, or None for an unknown commune."""

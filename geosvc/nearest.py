@@ -14,6 +14,7 @@ import json
 from psycopg import Cursor
 
 from geosvc.core import present
+from geosvc.core.representation import Representation
 from geosvc.core.rules import DISTANCE_METHOD
 from geosvc.db import nearest, sites
 from geosvc.provenance import data_block
@@ -31,9 +32,12 @@ class NearestTable:
         # the encoded answers most asked for, so a repeated question costs a lookup
         self.encoded = functools.lru_cache(maxsize=ENCODED_ANSWERS)(self._encode)
 
-    def _encode(self, code: str, k: int) -> bytes | None:
+    def _encode(self, code: str, k: int) -> Representation | None:
         body = self.answer(code, k)
-        return None if body is None else json.dumps(body, separators=(",", ":")).encode()
+        if body is None:
+            return None
+        # the bytes and their entity tag, computed once per answer, not per request
+        return Representation.of(json.dumps(body, separators=(",", ":")).encode())
 
     def commune(self, code: str) -> dict | None:
         """GET /communes/{code}'s body, or None when the commune is not held."""

@@ -8,12 +8,34 @@ from __future__ import annotations
 
 import re
 
+
+def whole(pattern: str) -> re.Pattern:
+    """Compile a `^...$` pattern so that it matches a whole string and nothing else.
+
+    The `_PATTERN` strings keep `^...$`: that is what the OpenAPI document (ECMA-262, where `$`
+    is the end of the input) and PostgreSQL's CHECK constraints read. In Python, `$` also
+    matches before a trailing newline ("59\n" would pass), so the compiled forms end in `\\Z`:
+    `.match` and `.fullmatch` on them accept exactly the documented strings.
+    """
+    body = pattern.removeprefix("^").removesuffix("$")
+    return re.compile(rf"^(?:{body})\Z")
+
+
 # INSEE commune code (COG): two digits of department (2A/2B for Corsica) and three digits.
 COMMUNE_CODE_PATTERN = r"^(?:[0-9]{2}|2[AB])[0-9]{3}$"
-COMMUNE_CODE = re.compile(COMMUNE_CODE_PATTERN)
+COMMUNE_CODE = whole(COMMUNE_CODE_PATTERN)
 # Department code: metropolitan (two digits, 2A, 2B) or overseas (97x).
 DEPARTEMENT_CODE_PATTERN = r"^(?:[0-9]{2}|2[AB]|97[0-9])$"
-DEPARTEMENT_CODE = re.compile(DEPARTEMENT_CODE_PATTERN)
+DEPARTEMENT_CODE = whole(DEPARTEMENT_CODE_PATTERN)
+# EPCI: its SIREN, nine digits.
+EPCI_CODE_PATTERN = r"^[0-9]{9}$"
+
+# Numbers as clients may write them in a query string or a JSON string: ASCII digits only (no
+# full-width or Arabic-Indic digits, no `3_0`, no spaces, no `nan`/`inf`), which Python's int()
+# and float() would all accept. Bounded lengths: int() refuses more than 4,300 digits with a
+# ValueError, and nothing here needs more than a handful.
+INTEGER_TEXT = re.compile(r"[+-]?[0-9]{1,15}\Z")
+DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]{1,20}(?:\.[0-9]{0,20})?|\.[0-9]{1,20})(?:[eE][+-]?[0-9]{1,3})?\Z")
 
 # How many nearest sites an answer may list (k = 1..MAX_K); the ingestion precomputes
 # exactly this many per commune, so the two can never disagree.

@@ -62,4 +62,8 @@ def _api_config() -> dict:
         "VALIDATION_ERROR_STATUS_CODE": 400,
         "VALIDATION_ERROR_SCHEMA": ErrorOut,
         "HTTP_ERROR_SCHEMA": ErrorOut,
+        # APIFlask's default writes the first request's Host into `servers`, cached for the life
+        # of the worker: every later client was told `http://evil.example/`. Without `servers`,
+        # OpenAPI means the document's own origin.
+        "AUTO_SERVERS": False,
     }

@@ -24,7 +24,7 @@ PREFLIGHT_MAX_AGE_S = 86400
 def parse_origins(raw: str) -> list[str]:
     origins = [origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip()]
     for origin in origins:
-        if origin != "*" and not ORIGIN.match(origin):
+        if origin != "*" and not ORIGIN.fullmatch(origin):
             raise ConfigError(
                 f"{env_name('cors_origins')}={raw!r}: {origin!r} is not an origin like https://example.fr"
             )

@@ -1,5 +1,14 @@
-"""Per-client rate limits on the expensive endpoints (scenarios, catchments, whole-coverage
-tables), with Flask-Limiter. A client over its limit gets a 429 with Retry-After.
+"""Per-client rate limits on the expensive endpoints (scenarios, catchments, assignment,
+whole-coverage tables), with Flask-Limiter. A client over its limit gets a 429 with Retry-After.
+
+One budget: `GEOSVC_EXPENSIVE_RATE_LIMIT` counts a client's requests to all the expensive
+endpoints together (a Flask-Limiter shared limit, scope "expensive"), not per endpoint: with
+per-route limits one client got 30 requests a minute on each of them.
+
+Counted first: the limit is checked before anything reads the request (a before_request hook
+that runs before the other hooks and before the view's validation), so a request that is
+then refused (a 400 for an invalid body, a 413) still spends the budget. Invalid scenario
+bodies used to cost the server seconds each and were never counted.
 
 Where the counters live (`GEOSVC_RATE_LIMIT_STORAGE`):
 
@@ -25,6 +34,7 @@ import logging
 
 from flask import current_app, request
 from flask_limiter import Limiter
+from flask_limiter.util import get_qualified_name
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +60,28 @@ def _expensive_limit() -> str:
     return current_app.config["GEOSVC_SETTINGS"].expensive_rate_limit
 
 
-# Decorator for the views that cost whole-region computations.
-expensive = limiter.limit(_expensive_limit)
+EXPENSIVE_SCOPE = "expensive"
+_budget = limiter.shared_limit(_expensive_limit, scope=EXPENSIVE_SCOPE)
+# the attribute marking an expensive view; functools.wraps carries it to APIFlask's wrappers
+_MARK = "_geosvc_expensive"
+
+
+def expensive(view):
+    """Decorator for the views that cost whole-region computations: one shared budget per client.
+
+    Registers the shared limit for the view, and returns the view itself (not Flask-Limiter's
+    wrapper, which would check it a second time, and only after validation): check_expensive
+    checks it, before anything else reads the request."""
+    _budget(view)
+    setattr(view, _MARK, get_qualified_name(view))
+    return view
+
+
+def check_expensive() -> None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    name = getattr(view, _MARK, None)
+    if name is not None:
+        limiter._check_request_limit(callable_name=name, in_middleware=False)
 
 
 def is_shared(storage_uri: str) -> bool:
@@ -74,6 +104,9 @@ def init_app(app) -> None:
     # limits, which we have none of; the `expensive` decorator does its own check. The
     # hook cost ~0.2 ms on every request, cheap ones included, so it is taken out.
     app.before_request_funcs[None].remove(limiter._check_request_limit)
+    # ours only looks at the expensive views, and runs before every other hook (errors in
+    # them, a NUL byte, a body too large, count too): first in the list
+    app.before_request_funcs[None].insert(0, check_expensive)
 
 
 def warn_if_per_process(storage_uri: str, workers: int) -> None:

@@ -6,7 +6,11 @@ no inline script, no CDN. Pages must load their JavaScript from files the app se
 
 from __future__ import annotations
 
+import json
+from urllib.parse import urlsplit, urlunsplit
+
 from flask import request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from geosvc.core.errors import BadRequest
 
@@ -33,6 +37,11 @@ SECURITY_HEADERS = {
 
 # The largest body any endpoint accepts (scenario requests are a few hundred bytes).
 MAX_BODY_BYTES = 64 * 1024
+# What a JSON body may hold: no endpoint needs more than 4 levels (a scenario's add[0].lon);
+# Python's json module fails on ~1,000 levels (RecursionError) and int() on 4,301 digits
+# (ValueError), both 500s when they reach the view.
+MAX_JSON_DEPTH = 16
+MAX_NUMBER_DIGITS = 100
 
 
 def init_app(app) -> None:
@@ -44,8 +53,79 @@ def init_app(app) -> None:
         if "\x00" in request.path or any("\x00" in value for value in request.args.values()):
             raise BadRequest("the request contains a NUL character", code="invalid_character")
 
+    @app.before_request
+    def check_body():
+        if _is_streamed():
+            _read_streamed_body()
+        if request.is_json and (request.content_length or _is_streamed()):
+            check_json_text(request.get_data(cache=True))
+
     @app.after_request
     def add_security_headers(response):
         for header, value in SECURITY_HEADERS.items():
             response.headers.setdefault(header, value)
+        location = response.headers.get("Location")
+        if location:
+            response.headers["Location"] = relative(location)
         return response
+
+
+def relative(location: str) -> str:
+    """A redirect's target without scheme nor host: Werkzeug builds them from the request's Host
+    header, which the client chooses (`/communes//59350` -> `http://evil.example/communes/59350`)."""
+    parts = urlsplit(location)
+    if not parts.scheme and not parts.netloc:
+        return location
+    return urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment))
+
+
+def _is_streamed() -> bool:
+    return request.content_length is None and "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+
+
+def _read_streamed_body() -> None:
+    """A chunked body over MAX_BODY_BYTES is a 413, as one with a Content-Length is.
+
+    Werkzeug reads a streamed body up to MAX_CONTENT_LENGTH and stops there without a word, so
+    the JSON was cut and said to be invalid (400). One more byte from the server's stream says
+    whether there was more."""
+    data = request.get_data(cache=True)
+    if len(data) >= MAX_BODY_BYTES and request.environ["wsgi.input"].read(1):
+        raise RequestEntityTooLarge()
+
+
+class _NumberTooLong(ValueError):
+    pass
+
+
+def _bounded_number(text: str) -> str:
+    if len(text) > MAX_NUMBER_DIGITS:
+        raise _NumberTooLong(text)
+    return text  # only checked here: the view's parser converts it
+
+
+def check_json_text(data: bytes) -> None:
+    """400 for a JSON body nested deeper than MAX_JSON_DEPTH or with a number of more than
+    MAX_NUMBER_DIGITS characters; anything else malformed is left to the parser's own 400.
+    Parsed once more by the view (webargs): 64 KiB at most, about a millisecond."""
+    try:
+        document = json.loads(data, parse_int=_bounded_number, parse_float=_bounded_number)
+    except _NumberTooLong:
+        raise BadRequest(f"a number in the JSON body has more than {MAX_NUMBER_DIGITS} characters",
+                         code="invalid_json") from None
+    except RecursionError:
+        document = None  # deeper than the parser goes: far deeper than allowed
+    except ValueError:  # JSONDecodeError, UnicodeDecodeError: the view's parser says so (400)
+        return
+    if document is None or _depth(document) > MAX_JSON_DEPTH:
+        raise BadRequest(f"the JSON body is nested deeper than {MAX_JSON_DEPTH} levels", code="invalid_json")
+
+
+def _depth(document) -> int:
+    """How deep the arrays and objects go, level by level (stops past MAX_JSON_DEPTH)."""
+    depth, level = 0, [document] if isinstance(document, dict | list) else []
+    while level and depth <= MAX_JSON_DEPTH:
+        depth += 1
+        level = [child for value in level for child in (value.values() if isinstance(value, dict) else value)
+                 if isinstance(child, dict | list)]
+    return depth

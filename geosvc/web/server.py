@@ -19,6 +19,12 @@ The settings, measured on the 2-core reference machine (docs/OPERATIONS.md#figur
 * timeout 30 s: a worker stuck that long (it cannot be, statements stop at 1.5 s) is replaced.
 * no gunicorn access log: the app writes one JSON line per request, without the query string
   nor the client's address (geosvc/web/observability.py).
+* request limits above nginx's (deploy/nginx/geosvc.conf.template: a request line or a header
+  line fits in 8 KB, `large_client_header_buffers 4 8k`), so nginx meets them first and answers
+  in JSON; gunicorn's own 400/414/431 pages are HTML without the security headers. Its
+  defaults (4,094-byte line, 100 headers) turned a 5,000-byte URL or 150 headers, which nginx
+  passes, into those pages. Without nginx they still bound a request: a 1 MB line, 32,768
+  headers of at most 16 KB.
 * metrics: with `GEOSVC_METRICS_PORT`, the master serves /metrics for all workers, merged from
   the files they write in PROMETHEUS_MULTIPROC_DIR (made empty at start; a fresh temporary
   folder when the variable is not set, removed at exit).
@@ -39,6 +45,9 @@ from geosvc.config import Settings
 WORKER_CLASS = "sync"
 KEEPALIVE_S = 2
 TIMEOUT_S = 30
+LIMIT_REQUEST_LINE = 0  # gunicorn's "unlimited": 1 MB; nginx stops lines over 8 KB
+LIMIT_REQUEST_FIELDS = 32768  # gunicorn's maximum; nginx's 4 x 8 KB of headers hold fewer
+LIMIT_REQUEST_FIELD_SIZE = 16384  # twice nginx's 8 KB header line
 
 
 class _GunicornApp(BaseApplication):
@@ -71,6 +80,9 @@ def options(host: str, port: int, workers: int, settings: Settings) -> dict:
         "timeout": TIMEOUT_S,
         "graceful_timeout": math.ceil(settings.graceful_timeout_s),  # gunicorn takes whole seconds
         "accesslog": None,
+        "limit_request_line": LIMIT_REQUEST_LINE,
+        "limit_request_fields": LIMIT_REQUEST_FIELDS,
+        "limit_request_field_size": LIMIT_REQUEST_FIELD_SIZE,
     }
 
 

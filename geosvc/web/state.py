@@ -42,6 +42,7 @@ class WorkerState:
     missions_locales: RefreshingStore[MissionLocaleTable]
     locator: RefreshingStore[Locator]
     catchments: AnswerCache
+    assignment: AnswerCache
 
     def stores(self) -> list[RefreshingStore]:
         return [self.nearest, self.search, self.feeds, self.missions_locales, self.locator]
@@ -58,6 +59,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         missions_locales=RefreshingStore(database, build_mission_locale_table, "mission locale table", interval),
         locator=RefreshingStore(database, build_locator, "point locator", interval),
         catchments=AnswerCache(),
+        assignment=AnswerCache(size=6),  # per data version: the report, its JSON, its CSV
     )
     atexit.register(database.close)
 
@@ -92,6 +94,11 @@ def campaign_feeds() -> FeedCache:
 
 def catchment_cache() -> AnswerCache:
     return state_of().catchments
+
+
+def assignment_cache() -> AnswerCache:
+    """The /coverage/assignment answer, per data version (it recomputed the region per request)."""
+    return state_of().assignment
 
 
 def close_app(app: Flask) -> None:

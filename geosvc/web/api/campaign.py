@@ -6,13 +6,12 @@ Thin adapters: documents come from geosvc.campaign.feeds, caching from geosvc.ht
 
 from __future__ import annotations
 
-import re
-
 from apiflask import APIBlueprint
 from flask import Blueprint, current_app, render_template
 
 from geosvc.campaign import feeds, store
 from geosvc.core.errors import BadRequest
+from geosvc.core.rules import DEPARTEMENT_CODE
 from geosvc.web.api.campaign_schemas import (
     NOT_MODIFIED,
     CacheHeaders,
@@ -25,14 +24,12 @@ from geosvc.web.api.campaign_schemas import (
     PointQuery,
 )
 from geosvc.web.api.communes import checked_code, unknown_commune
-from geosvc.web.api.schemas import DEPARTEMENT_PATTERN
 from geosvc.web.httpcache import GEOJSON, NO_STORE, Representation, cacheable
 from geosvc.web.state import campaign_feeds, point_locator, read_db
 
 bp = APIBlueprint("campaign", __name__, tag="Campaign site")
 page_bp = Blueprint("campaign_page", __name__)
 
-_DEPARTEMENT = re.compile(DEPARTEMENT_PATTERN)
 _ERRORS = {400: "Bad Request", 404: "Not Found", 503: "Service Unavailable"}
 
 
@@ -96,7 +93,7 @@ def commune_outline(code: str, headers_data: dict):
 
 def _checked_departement(code: str) -> str:
     code = code.strip().upper()
-    if not _DEPARTEMENT.match(code):
+    if not DEPARTEMENT_CODE.match(code):
         raise BadRequest(
             f"{code[:20]!r} is not a department code (2 characters, e.g. 59)", code="invalid_departement_code"
         )

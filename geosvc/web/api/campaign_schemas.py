@@ -9,6 +9,7 @@ from apiflask.fields import Dict, Float, Integer, List, Nested, String
 from apiflask.validators import OneOf, Range
 
 from geosvc.core.rules import MAX_K
+from geosvc.web.api.fields import AsciiFloat, AsciiInteger
 from geosvc.web.api.schemas import DataOut, NearestMissionOut, PointOut
 
 
@@ -37,9 +38,11 @@ class ConditionalHeaders(Schema):
 
 
 class PointQuery(Schema):
-    lon = Float(required=True, validate=Range(-180, 180), metadata={"description": "longitude, WGS84 degrees"})
-    lat = Float(required=True, validate=Range(-90, 90), metadata={"description": "latitude, WGS84 degrees"})
-    k = Integer(load_default=3, validate=Range(1, MAX_K), metadata={"description": "number of sites"})
+    lon = AsciiFloat(required=True, validate=Range(-180, 180), allow_nan=False,
+                     metadata={"description": "longitude, WGS84 degrees"})
+    lat = AsciiFloat(required=True, validate=Range(-90, 90), allow_nan=False,
+                     metadata={"description": "latitude, WGS84 degrees"})
+    k = AsciiInteger(load_default=3, validate=Range(1, MAX_K), metadata={"description": "number of sites"})
 
 
 # --- response headers -----------------------------------------------------------------

@@ -40,7 +40,7 @@ def nearest(code: str, query_data: dict):
     return answer_from_memory(nearest_table().encoded(code, checked_k(request.args.get("k"))), code)
 
 
-def answer_from_memory(encoded: bytes | None, code: str) -> Response:
+def answer_from_memory(encoded: Representation | None, code: str) -> Response:
     """An answer a per-worker table encoded, or the 404 of an unknown (or former) commune.
 
     Pre-encoded, not dumped through the schema: these are the hottest paths, and the tables
@@ -52,13 +52,14 @@ def answer_from_memory(encoded: bytes | None, code: str) -> Response:
     if encoded is None:
         with read_db().cursor() as cursor:
             unknown_commune(cursor, code)
-    return cacheable(Representation.of(encoded))
+    return cacheable(encoded)
 
 
 def checked_k(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_K
-    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_K):
+    # ASCII digits only, and few of them (int() of 4,301 digits raises ValueError: a 500)
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 3 and 1 <= int(raw) <= MAX_K):
         message = f"k: Must be a whole number from 1 to {MAX_K}."
         raise BadRequest(message, code="invalid_parameter", query={"k": [message]})
     return int(raw)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from apiflask import APIBlueprint
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, current_app, render_template
 
 from geosvc.coverage import catchments, quality, scenarios, tables, zones
 from geosvc.coverage.indicators import indicators
@@ -30,7 +30,7 @@ from geosvc.web.api.coverage_schemas import (
     ScenarioOut,
 )
 from geosvc.web.ratelimit import expensive
-from geosvc.web.state import catchment_cache, read_db
+from geosvc.web.state import assignment_cache, catchment_cache, read_db
 
 bp = APIBlueprint("coverage", __name__, tag="Coverage")
 page_bp = Blueprint("analyse", __name__)
@@ -130,14 +130,29 @@ def get_quality():
 @bp.doc(summary="Communes whose nearest site belongs to another mission locale than their own (the union's zones)",
         responses={200: {"description": "JSON, or CSV of the mismatches with format=csv", "content": CSV_CONTENT},
                    **ERRORS})
+@expensive
 def get_assignment(query_data: dict):
+    answer_format = query_data["format"]
+    cache = assignment_cache()
     with read_db().cursor() as cursor:
-        coverage = compute(cursor, stored_network(cursor))
-        body = zones.report(cursor, coverage)
-        meta = answer_meta(cursor)
-    if query_data["format"] == "csv":
-        return _csv(tables.to_csv(body["mismatches"], tables.MISMATCH_COLUMNS), "assignment_mismatches.csv", meta)
-    return body | {"method": meta["method"], "data": meta["data"]}
+        version = datasets.data_fingerprint(cursor)
+
+        def report() -> tuple[dict, dict]:
+            return zones.report(cursor, compute(cursor, stored_network(cursor))), answer_meta(cursor)
+
+        def encoded() -> tuple[str, dict]:
+            body, meta = cache.get_or_compute(("report", version), report)
+            if answer_format == "csv":
+                return tables.to_csv(body["mismatches"], tables.MISMATCH_COLUMNS), meta
+            document = AssignmentOut().dump(body | {"method": meta["method"], "data": meta["data"]})
+            return current_app.json.response(document).get_data(as_text=True), meta
+
+        # the region's assignment only changes with the data: computed, and encoded (the schema's
+        # dump took most of a cached answer's time), once per data version and format
+        text, meta = cache.get_or_compute((answer_format, version), encoded)
+    if answer_format == "csv":
+        return _csv(text, "assignment_mismatches.csv", meta)
+    return current_app.response_class(text, mimetype="application/json")
 
 
 @bp.post("/coverage/scenarios")

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from apiflask import Schema
 from apiflask.fields import Boolean, DelimitedList, Dict, Float, Integer, List, Nested, Raw, String
-from apiflask.validators import Length, OneOf, Range, Regexp
-from marshmallow import ValidationError, validates, validates_schema
+from apiflask.validators import Length, OneOf, Range
+from marshmallow import ValidationError, pre_load, validates, validates_schema
 
+from geosvc.core.rules import EPCI_CODE_PATTERN
 from geosvc.coverage.catchments import LAYERS
 from geosvc.coverage.indicators import DEFAULT_FARTHEST, DEFAULT_THRESHOLDS_KM
 from geosvc.coverage.scenarios import MAX_CHANGES
+from geosvc.web.api.fields import AsciiFloat, AsciiInteger, WholeMatch
 from geosvc.web.api.schemas import DEPARTEMENT_PATTERN, DataOut, DatasetOut, PointOut
 
 MAX_THRESHOLDS = 10
@@ -29,8 +31,9 @@ RENAMED_TABLES = {"structures": "missions_locales"}
 RENAMED_LAYERS = {"structure": "mission_locale"}
 
 # Ids and names are printable text: no control character (PostgreSQL text cannot even hold NUL).
-_PRINTABLE = Regexp(r"^[^\x00-\x1f\x7f\ud800-\udfff]*$", error="control characters and lone surrogates are not allowed")
-_threshold = Float(validate=Range(0, MAX_THRESHOLD_KM, min_inclusive=False), allow_nan=False)
+_PRINTABLE = WholeMatch(r"^[^\x00-\x1f\x7f\ud800-\udfff]*$",
+                        error="control characters and lone surrogates are not allowed")
+_threshold = AsciiFloat(validate=Range(0, MAX_THRESHOLD_KM, min_inclusive=False), allow_nan=False)
 _metres = {"description": "geodesic metres (WGS84 ellipsoid); null when there is nothing to measure"}
 
 
@@ -48,7 +51,7 @@ class CoverageQuery(FlatErrors):
         _threshold, load_default=list(DEFAULT_THRESHOLDS_KM), validate=Length(1, MAX_THRESHOLDS),
         metadata={"description": "comma-separated distances in km, e.g. 5,10,15,20"},
     )
-    farthest = Integer(load_default=DEFAULT_FARTHEST, validate=Range(0, MAX_FARTHEST),
+    farthest = AsciiInteger(load_default=DEFAULT_FARTHEST, validate=Range(0, MAX_FARTHEST),
                        metadata={"description": "how many farthest communes to list per area"})
     format = String(load_default="json", validate=OneOf(["json", "csv"]))
     table = String(load_default="areas", metadata={
@@ -61,9 +64,9 @@ class CoverageQuery(FlatErrors):
 
 
 class CommunesQuery(FlatErrors):
-    departement = String(validate=Regexp(DEPARTEMENT_PATTERN), metadata={"description": "e.g. 59"})
-    epci = String(validate=Regexp(r"^[0-9]{9}$"), metadata={"description": "SIREN of the EPCI"})
-    beyond_km = Float(validate=Range(0, MAX_THRESHOLD_KM), allow_nan=False,
+    departement = String(validate=WholeMatch(DEPARTEMENT_PATTERN), metadata={"description": "e.g. 59"})
+    epci = String(validate=WholeMatch(EPCI_CODE_PATTERN), metadata={"description": "SIREN of the EPCI"})
+    beyond_km = AsciiFloat(validate=Range(0, MAX_THRESHOLD_KM), allow_nan=False,
                       metadata={"description": "only communes strictly farther than this from their nearest site"})
     order = String(load_default="code", validate=OneOf(["code", "distance"]),
                    metadata={"description": "by INSEE code, or farthest first"})
@@ -88,8 +91,8 @@ class FormatQuery(FlatErrors):
 
 class AddIn(FlatErrors):
     name = String(required=True, validate=[Length(1, MAX_SITE_NAME), _PRINTABLE])
-    lon = Float(required=True, validate=Range(-180, 180), allow_nan=False)
-    lat = Float(required=True, validate=Range(-90, 90), allow_nan=False)
+    lon = AsciiFloat(required=True, validate=Range(-180, 180), allow_nan=False)
+    lat = AsciiFloat(required=True, validate=Range(-90, 90), allow_nan=False)
     mission_locale = String(
         load_default=None, allow_none=True, validate=[Length(1, MAX_ID_CHARS), _PRINTABLE],
         metadata={"description": "the union's code of the mission locale the new site belongs to "
@@ -99,8 +102,8 @@ class AddIn(FlatErrors):
 
 class MoveIn(FlatErrors):
     id = String(required=True, validate=[Length(1, MAX_ID_CHARS), _PRINTABLE])
-    lon = Float(required=True, validate=Range(-180, 180), allow_nan=False)
-    lat = Float(required=True, validate=Range(-90, 90), allow_nan=False)
+    lon = AsciiFloat(required=True, validate=Range(-180, 180), allow_nan=False)
+    lat = AsciiFloat(required=True, validate=Range(-90, 90), allow_nan=False)
 
 
 class ScenarioIn(FlatErrors):
@@ -110,7 +113,21 @@ class ScenarioIn(FlatErrors):
     move = List(Nested(MoveIn), load_default=list, metadata={"description": "served sites to move"})
     thresholds_km = List(_threshold, load_default=lambda: list(DEFAULT_THRESHOLDS_KM),
                          validate=Length(1, MAX_THRESHOLDS))
-    farthest = Integer(load_default=DEFAULT_FARTHEST, validate=Range(0, MAX_FARTHEST))
+    farthest = AsciiInteger(load_default=DEFAULT_FARTHEST, validate=Range(0, MAX_FARTHEST))
+
+    @pre_load
+    def _counted_first(self, data, **kwargs):
+        """Count the items before reading any: 21,841 empty items took 1.2 s and a 6.8 MB error."""
+        if not isinstance(data, dict):
+            return data  # marshmallow says "Invalid input type"
+        lists = {key: data[key] for key in ("add", "close", "move", "thresholds_km") if isinstance(data.get(key), list)}
+        count = sum(len(lists.get(key, ())) for key in ("add", "close", "move"))
+        if count > MAX_CHANGES:
+            raise ValidationError(f"a scenario has 1 to {MAX_CHANGES} changes (add + close + move), not {count}",
+                                  field_name="changes")
+        if len(lists.get("thresholds_km", ())) > MAX_THRESHOLDS:
+            raise ValidationError(f"at most {MAX_THRESHOLDS} thresholds", field_name="thresholds_km")
+        return data
 
     @validates_schema
     def _bounded(self, data, **kwargs):

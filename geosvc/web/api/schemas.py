@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from apiflask import Schema
 from apiflask.fields import Boolean, Dict, Float, Integer, List, Nested, String
-from apiflask.validators import Length, OneOf, Range, Regexp
+from apiflask.validators import Length, OneOf, Range
 
 from geosvc.core.rules import DEFAULT_K, DEPARTEMENT_CODE_PATTERN, MAX_K, PRECISIONS
+from geosvc.web.api.fields import AsciiInteger, WholeMatch
 
 MAX_LIMIT = 100
 MAX_QUERY_CHARS = 100
@@ -16,7 +17,7 @@ DEPARTEMENT_PATTERN = DEPARTEMENT_CODE_PATTERN
 # --- requests -------------------------------------------------------------------------
 
 class NearestQuery(Schema):
-    k = Integer(load_default=DEFAULT_K, validate=Range(1, MAX_K), metadata={"description": "number of sites"})
+    k = AsciiInteger(load_default=DEFAULT_K, validate=Range(1, MAX_K), metadata={"description": "number of sites"})
 
 
 # --- responses ------------------------------------------------------------------------
@@ -142,8 +143,8 @@ _Q_DESCRIPTION = (
 
 class CommuneSearchQuery(Schema):
     q = String(required=True, validate=Length(1, MAX_QUERY_CHARS), metadata={"description": _Q_DESCRIPTION})
-    departement = String(validate=Regexp(DEPARTEMENT_PATTERN), metadata={"description": "e.g. 59"})
-    limit = Integer(load_default=20, validate=Range(1, MAX_LIMIT), metadata={
+    departement = String(validate=WholeMatch(DEPARTEMENT_PATTERN), metadata={"description": "e.g. 59"})
+    limit = AsciiInteger(load_default=20, validate=Range(1, MAX_LIMIT), metadata={
         "description": "at most this many communes; a full postcode returns every commune that has it, "
                        "even beyond the limit (at most 40 in the region)",
     })
@@ -154,8 +155,8 @@ class AutocompleteQuery(Schema):
         "description": "what has been typed so far: names are completed from the 2nd character; "
                        + _Q_DESCRIPTION,
     })
-    departement = String(validate=Regexp(DEPARTEMENT_PATTERN), metadata={"description": "e.g. 59"})
-    limit = Integer(load_default=10, validate=Range(1, MAX_AUTOCOMPLETE_LIMIT), metadata={
+    departement = String(validate=WholeMatch(DEPARTEMENT_PATTERN), metadata={"description": "e.g. 59"})
+    limit = AsciiInteger(load_default=10, validate=Range(1, MAX_AUTOCOMPLETE_LIMIT), metadata={
         "description": "at most this many entries (a full postcode returns all its communes)",
     })
 

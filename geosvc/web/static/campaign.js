@@ -342,13 +342,14 @@
         radius: nearest ? 9 : 7, color: "#222", weight: 1.5,
         fillColor: nearest ? "#e07000" : "#8a8a8a", fillOpacity: 0.95,
       });
-      marker.bindTooltip(site.name + " (" + distanceText(site.distance_m) + ")");
+      // a node with textContent: Leaflet puts a string tooltip in as HTML, and names are data
+      marker.bindTooltip(element("span", null, site.name + " (" + distanceText(site.distance_m) + ")"));
       marker.addTo(layers);
       bounds.extend(marker.getLatLng());
     });
     if (here) {
       L.circleMarker(here, { radius: 5, color: "#1d4f91", fillColor: "#fff", fillOpacity: 1, weight: 3 })
-        .bindTooltip("Ta position").addTo(layers);
+        .bindTooltip(element("span", null, "Ta position")).addTo(layers);
       bounds.extend(here);
     }
     map.invalidateSize();
