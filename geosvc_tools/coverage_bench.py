@@ -67,7 +67,7 @@ class Figures:
     runs: int
     statement: Timing  # GET /coverage's statement: the 3 nearest of every commune, ranked at ingestion
     search: Timing  # the full KNN statement a scenario runs (the same answer, searched now)
-    indicators: Timing  # region, departments, EPCI, sites, structures on top of it (Python)
+    indicators: Timing  # region, departments, EPCI, sites, missions locales on top of it (Python)
     fetch_points_s: float  # the brute force's input, read once
     brute_force: Timing  # pyproj.Geod x numpy, every commune x every site
     brute_force_runs: int
