@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
+import json
 import os
 import pwd
 import resource
@@ -68,6 +69,39 @@ STATIC_HEADERS = {
 }
 
 
+# nginx's own error answers (a request it refuses or cannot pass on: too large, malformed, a
+# missing static file, the app unreachable) in the app's one JSON error shape, with the app's
+# security headers, instead of its HTML pages. status -> (code, message); 494 is nginx's
+# "request header too large", answered as 431. Errors the app sends pass through untouched.
+ERROR_PAGES = {
+    400: ("bad_request", "the request is malformed"),
+    404: ("not_found", "no such file"),
+    405: ("method_not_allowed", "this method is not allowed here"),
+    413: ("payload_too_large", "the request body is over 64 KiB"),
+    414: ("uri_too_long", "the request line is over 8 KB"),
+    494: ("request_header_fields_too_large", "a request header is over 8 KB, or all of them over 32 KB"),
+    502: ("bad_gateway", "the service is not answering; try again shortly"),
+    504: ("gateway_timeout", "the service took too long to answer; try again shortly"),
+}
+ERROR_STATUS = {494: 431}  # what the client sees
+ERROR_HEADERS = {**{name: value for name, value in STATIC_HEADERS.items() if name != "Cache-Control"},
+                 "Cache-Control": "no-store"}
+
+
+def render_error_pages() -> str:
+    """`error_page` directives and the internal locations that answer them (geosvc.conf.template)."""
+    headers = "".join(f'\n        add_header {name} "{value}" always;' for name, value in ERROR_HEADERS.items())
+    lines = []
+    for status, (code, message) in ERROR_PAGES.items():
+        shown = ERROR_STATUS.get(status, status)
+        body = json.dumps({"status": shown, "code": code, "message": message}, separators=(",", ":"))
+        lines.append(f"error_page {status} {'=' + str(shown) + ' ' if shown != status else ''}"
+                     f"/_geosvc_error/{shown};")
+        lines.append(f"location = /_geosvc_error/{shown} {{\n        internal;\n        default_type application/json;"
+                     f"{headers}\n        return {shown} '{body}\\n';\n    }}")
+    return "\n    ".join(dict.fromkeys(lines))
+
+
 def env_int(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
@@ -106,6 +140,7 @@ def render_site(listen: str, upstream: str, runtime_dir: Path, cache_valid_s: in
         "STATIC_DIR": str(PROJECT_ROOT / "geosvc" / "web" / "static"),
         "LEAFLET_DIR": str(PROJECT_ROOT / "node_modules" / "leaflet" / "dist"),
         "STATIC_HEADERS": headers,
+        "ERROR_PAGES": render_error_pages(),
     })
 
 
