@@ -45,8 +45,14 @@ class NearestTable:
         return None if commune is None else commune | {"data": self.data}
 
     def sites(self) -> list[dict]:
-        """Every served site, ordered by id (GET /missions)."""
+        """Every served site, ordered by id."""
         return [self._sites[site_id] for site_id in sorted(self._sites)]
+
+    @functools.cached_property
+    def sites_answer(self) -> Representation:
+        """GET /missions's body, encoded once per data version (30 KB: too costly to dump per request)."""
+        body = {"missions": self.sites(), "data": self.data}
+        return Representation.of(json.dumps(body, separators=(",", ":")).encode())
 
     def site(self, site_id: str) -> dict | None:
         return self._sites.get(site_id)

@@ -10,6 +10,7 @@ from geosvc.core.rules import SITE_SERVED
 from geosvc.db import sites as sites_sql
 from geosvc.provenance import data_block
 from geosvc.web.api.schemas import MissionAnswer, MissionList
+from geosvc.web.httpcache import cacheable
 from geosvc.web.state import nearest_table, read_db
 
 bp = APIBlueprint("missions", __name__, tag="Missions locales")
@@ -19,8 +20,9 @@ bp = APIBlueprint("missions", __name__, tag="Missions locales")
 @bp.output(MissionList)
 @bp.doc(summary="Every served mission site", responses=[503])
 def list_missions():
-    table = nearest_table()  # from memory: answers while the database is away
-    return {"missions": table.sites(), "data": table.data}
+    # from memory, encoded once per data version: answers while the database is away; public
+    # and the same for everybody until the next ingestion, so cacheable like the feeds
+    return cacheable(nearest_table().sites_answer)
 
 
 @bp.get("/missions/<site_id>")
