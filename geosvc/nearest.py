@@ -37,7 +37,7 @@ class NearestTable:
         if body is None:
             return None
         # the bytes and their entity tag, computed once per answer, not per request
-        return Representation.of(json.dumps(body, separators=(",", ":")).encode())
+        return Representation.of(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode())
 
     def commune(self, code: str) -> dict | None:
         """GET /communes/{code}'s body, or None when the commune is not held."""
@@ -45,14 +45,14 @@ class NearestTable:
         return None if commune is None else commune | {"data": self.data}
 
     def sites(self) -> list[dict]:
-        """Every served site, ordered by id."""
-        return [self._sites[site_id] for site_id in sorted(self._sites)]
+        """Every served site, in the database's order of their ids."""
+        return list(self._sites.values())
 
     @functools.cached_property
     def sites_answer(self) -> Representation:
         """GET /missions's body, encoded once per data version (30 KB: too costly to dump per request)."""
         body = {"missions": self.sites(), "data": self.data}
-        return Representation.of(json.dumps(body, separators=(",", ":")).encode())
+        return Representation.of(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode())
 
     def site(self, site_id: str) -> dict | None:
         return self._sites.get(site_id)

@@ -15,7 +15,7 @@ from geosvc.config import PROJECT_ROOT
 from tests.browser_support import svg_paths, watch
 
 ARTIFACTS = PROJECT_ROOT / "artifacts"
-HAZEBROUCK, HAZEBROUCK_SITE = "59295", "ml-59295-01-hazebrouck"
+HAZEBROUCK, HAZEBROUCK_SITE = "59295", "mission_locale-59295-01"
 ARRAS = {"longitude": 2.7775, "latitude": 50.2910}
 PARIS = {"longitude": 2.3522, "latitude": 48.8566}
 APPROXIMATE = "adresse approximative : position de la commune"
@@ -155,7 +155,7 @@ def test_department_then_commune(open_page, client):
     page.select_option("#commune-select", "80001")
     wait_for_answer(page)
     abbeville = next(c for c in feed if c["code"] == "80001")
-    assert shown_sites(page)[0] == abbeville["mission"]["id"] == "ml-80001-01-abbeville"
+    assert shown_sites(page)[0] == abbeville["mission"]["id"] == "mission_locale-80001-01"
     expect(page.locator("#mission-distance")).to_have_text(km(abbeville["mission"]["distance_m"]))
 
 
