@@ -22,6 +22,7 @@ from psycopg import Cursor
 from geosvc.core.rules import round_distance
 from geosvc.coverage.network import Coverage
 from geosvc.db import coverage as sql
+from geosvc.provenance import data_block
 
 DEFINITION = (
     "own mission locale: the one the union's (UNML) coverage table names for the commune (zones); "
@@ -37,7 +38,7 @@ NO_ZONES = (
 
 
 def report(cursor: Cursor, coverage: Coverage) -> dict:
-    dataset = sql.zones_dataset(cursor)
+    dataset = data_block(cursor).get("zones")  # as every answer shows it (loaded_at in ISO 8601)
     own = collections.defaultdict(list)
     for row in sql.zone_assignment(cursor):
         own[row["code"]].append(row)

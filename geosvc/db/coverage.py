@@ -209,11 +209,6 @@ ZONE_ASSIGNMENT = """
     ORDER BY z.insee, z.mission_locale
 """
 
-ZONES_DATASET = """
-    SELECT d.file, d.source, d.vintage, d.rows, d.loaded_at
-    FROM datasets d WHERE d.name = 'zones'
-"""
-
 # --- brute-force comparison (benchmark) -----------------------------------------------
 
 COMMUNE_POINTS = "SELECT c.code, ST_X(c.point::geometry) AS lon, ST_Y(c.point::geometry) AS lat FROM communes c"
@@ -293,10 +288,6 @@ def duplicate_sites(cursor: Cursor, radius_m: float) -> list[dict]:
 
 def zone_assignment(cursor: Cursor) -> list[dict]:
     return cursor.execute(ZONE_ASSIGNMENT).fetchall()
-
-
-def zones_dataset(cursor: Cursor) -> dict | None:
-    return cursor.execute(ZONES_DATASET).fetchone()
 
 
 def commune_points(cursor: Cursor) -> list[dict]:
