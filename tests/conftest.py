@@ -212,8 +212,10 @@ def browser():
 @pytest.fixture(scope="session")
 def live_url(app):
     """Base URL of the real-data app served on 127.0.0.1 for the browser."""
+    from geosvc.web.state import warm_up
     from tests.browser_support import live_server
 
+    warm_up(app)  # as gunicorn's workers do at start: no page waits for an index to be built
     with live_server(app) as url:
         yield url
 

@@ -217,7 +217,9 @@ def test_autocomplete_prefix_first(client):
     communes = complete(client, "bailleu")
     assert communes[0]["label"] == "Bailleul (59)"  # the largest of the names that begin so
     assert {"80051", "60041"} <= set(codes(communes))  # Bailleul (80), Bailleul-sur-Thérain
-    assert all(c["matched"] == "prefix" for c in communes)
+    kinds = [c["matched"] for c in communes]
+    assert kinds[:9] == ["prefix"] * 9 and kinds == sorted(kinds, key=lambda kind: kind != "prefix")
+    assert communes[-1]["nom"] == "Belleu"  # sounds alike; below every name that begins so
     assert [c["label"] for c in complete(client, "bailleul")[:2]] == ["Bailleul (59)", "Bailleul (80)"]
 
 
@@ -399,3 +401,88 @@ def test_warm_up_builds_every_store_and_survives_a_database_that_is_down(api_url
     for store in unbuilt:  # nothing built: the first request tries again
         with pytest.raises(ServiceUnavailable):
             store.get()
+
+
+# --- by ear, query understanding, outside the region ------------------------------------------
+
+@pytest.mark.parametrize(("query", "code"), [
+    ("abevile", "80001"),  # Abbeville: doubled letters, silent e
+    ("azebrouk", "59295"),  # Hazebrouck: initial h, ou, ck
+    ("st kentin", "02691"),  # Saint-Quentin: qu/k, en/an
+    ("calai", "62193"),  # Calais: silent ending
+    ("bétune", "62119"),  # Béthune: th
+    ("compiene", "60159"),  # Compiègne: gn
+])
+def test_a_name_written_by_ear(client, query, code):
+    first = search(client, query)[0]
+    assert (first["code"], first["matched"]) == (code, "sound")
+
+
+def test_autocomplete_offers_what_was_written_by_ear(client):
+    assert codes(complete(client, "abevile"))[0] == "80001"
+    assert "59295" in codes(complete(client, "azebrou"))[:5]  # the beginning of Hazebrouck, by ear
+
+
+@pytest.mark.parametrize(("query", "code"), [
+    ("amiens 80000", "80021"), ("80090 amiens", "80021"), ("lens (62300)", "62498"),
+    ("Brie 02", "02122"), ("80 brie", "80141"), ("flers somme", "80314"), ("Athies (80)", "80034"),
+    ("athies pas de calais", "62042"), ("flers dans la somme", "80314"),
+    ("Pont-s/-Sambre", "59467"), ("Berneuil/Aisne", "60064"), ("boulogne sr mer", "62160"),
+    ("boulogne s/ mer", "62160"), ("  saint--omer ,, ", SAINT_OMER),
+])
+def test_query_understanding(client, query, code):
+    assert codes(search(client, query))[0] == code
+
+
+def test_a_name_ending_like_a_department_is_still_that_name(client):
+    # "somme" ends the name: the name as typed wins over "Saint-Valery-sur in the Somme"
+    first = search(client, "saint valery sur somme")[0]
+    assert (first["code"], first["matched"]) == ("80721", "exact")
+
+
+def test_a_postcode_that_disagrees_falls_back_to_the_name(client):
+    assert codes(search(client, "amiens 62000"))[0] == "80021"
+
+
+@pytest.mark.parametrize(("query", "code", "nom"), [
+    ("paris", "75056", "Paris"), ("lyon", "69123", "Lyon"), ("marseille", "13055", "Marseille"),
+    ("nantes", "44109", "Nantes"), ("paris 75", "75056", "Paris"), ("strasbour", "67482", "Strasbourg"),
+])
+@pytest.mark.parametrize("path", ["/communes", "/communes/autocomplete"])
+def test_a_commune_outside_the_region_is_named_not_guessed(client, path, query, code, nom):
+    body = client.get(path, query_string={"q": query}).get_json()
+    assert body["hint"]["outside_region"]["code"] == code
+    assert body["hint"]["outside_region"]["nom"] == nom
+    if path == "/communes":
+        assert body["communes"] == []
+        assert conforms(SearchAnswer(), body) == {}
+    else:
+        assert conforms(AutocompleteAnswer(), body) == {}
+
+
+def test_while_typing_the_names_that_begin_so_stay_beside_the_hint(client):
+    body = client.get("/communes/autocomplete", query_string={"q": "marseille"}).get_json()
+    assert body["hint"]["outside_region"]["code"] == "13055"
+    assert codes(body["communes"]) == ["60387"]  # Marseille-en-Beauvaisis
+
+
+def test_a_name_of_the_region_never_gets_a_hint(client):
+    for query in ("Clermont", "Croix", "brie", "saint", "lille"):  # Clermont, Croix, Brie exist elsewhere too
+        body = client.get("/communes", query_string={"q": query}).get_json()
+        assert "hint" not in body and body["communes"], query
+
+
+@pytest.mark.parametrize("query", ["bonjour", "chocolat", "xkqzvw", "berlin", "azerty", "mission locale"])
+def test_words_that_are_no_commune_find_nothing(client, query):
+    assert search(client, query) == []
+
+
+def test_short_queries_do_not_match_everything(client):
+    assert search(client, "lan") == [] or all(c["matched"] == "prefix" for c in search(client, "lan"))
+    assert all(c["matched"] in ("exact", "prefix") for c in search(client, "doue"))
+
+
+def test_the_outside_names_file_is_the_repository_s(app):
+    from geosvc.search import FRANCE_NAMES, outside_names
+    assert FRANCE_NAMES.parent.name == "data" and FRANCE_NAMES.exists()  # no ../shared needed
+    assert len(outside_names()) > 34_000

@@ -7,7 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from geosvc.core.textnorm import compact, compact_with_article, fold, literal, normalise_name, sort_key
+from geosvc.core.textnorm import (
+    compact,
+    compact_forms,
+    compact_with_article,
+    fold,
+    literal,
+    normalise_name,
+    sort_key,
+    sound,
+    sound_of_beginning,
+)
 
 COMMUNES = Path(__file__).resolve().parent.parent / "data" / "communes.geojson"
 
@@ -301,3 +311,57 @@ def test_ascii_samples_fold_alike_on_the_fast_and_the_general_path():
         text: f"e {folded}".strip() for text, folded in ASCII_SAMPLES.items()}
     assert {text: literal(f"é {text}") for text in ASCII_SAMPLES} == {
         text: f"é {folded}".strip() for text, folded in ASCII_SAMPLES.items()}
+
+
+# --- the French phonetic key ------------------------------------------------------------------
+
+@pytest.mark.parametrize(("name", "heard"), [
+    ("Abbeville", "abevile"),  # doubled consonants
+    ("Longueau", "longo"),  # eau/o
+    ("Hazebrouck", "azebrouk"),  # initial h, ck/k
+    ("Saint-Quentin", "st kentin"),  # qu/k, en/an
+    ("Saint-Quentin", "saint kantin"),
+    ("Calais", "calai"),  # silent final s
+    ("Béthune", "bétune"),  # th
+    ("Compiègne", "compiene"),  # gn
+    ("Roubaix", "roubé"),  # ai/é, silent x
+    ("Maubeuge", "maubeuje"),  # soft g
+    ("Chauny", "chauni"),  # y/i
+    ("Étaples", "étaple"),  # silent ending
+    ("Villers-Cotterêts", "viller coterets"),
+    ("Grande-Synthe", "grande sinte"),
+    ("Amiens", "amien"),
+    ("Beauvais", "bovais"),
+])
+def test_names_heard_alike_sound_alike(name, heard):
+    assert sound(normalise_name(name)) == sound(normalise_name(heard))
+
+
+@pytest.mark.parametrize(("a", "b"), [("Lyon", "Laon"), ("Paris", "Prisches"), ("Bruxelles", "Brutelles"),
+                                      ("Vienne", "Vianne")])
+def test_names_that_do_not_sound_alike(a, b):
+    assert sound(normalise_name(a)) != sound(normalise_name(b))
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("abbeville", "abevil"), ("hazebrouck", "asebrUk"), ("saint quentin", "sIkAI"), ("amiens", "amiA"),
+    ("marcq en baroeul", "markAbarEl"), ("", ""),
+])
+def test_sound_exact_values(name, expected):
+    assert sound(name) == expected
+
+
+@pytest.mark.parametrize(("name", "typed"), [
+    ("Valenciennes", "valancien"), ("Hazebrouck", "azebrou"), ("Abbeville", "abevi"), ("Saint-Quentin", "st ken"),
+])
+def test_a_beginning_sounds_like_the_name_s_beginning(name, typed):
+    assert sound(normalise_name(name), complete=False).startswith(sound_of_beginning(normalise_name(typed)))
+
+
+def test_sound_and_compact_forms_are_total_on_every_france_name():
+    france = Path(__file__).resolve().parent.parent / "data" / "france_communes.csv"
+    names = [line.split(",")[1] for line in france.read_text(encoding="utf-8").splitlines()[1:]]
+    assert len(names) > 34_000
+    for name in names[::7]:
+        assert compact_forms(name) == (compact(name), compact_with_article(name))
+        assert sound(normalise_name(name)).isascii()

@@ -136,8 +136,10 @@ from geosvc.core.search_index import MATCH_KINDS  # noqa: E402 - appended sectio
 MAX_AUTOCOMPLETE_LIMIT = 20
 _Q_DESCRIPTION = (
     "a commune name as people type it (case, accents, hyphens, apostrophes, St/Ste and a leading article "
-    "ignored; one or two typos tolerated), a current or former name, a former INSEE code, a 5-digit postcode "
-    "or its first 2-4 digits. A trailing department in brackets, as in the labels, filters: 'Brie (80)'."
+    "ignored; written by ear, or with one or two typos, tolerated; 's/', '/' and 'sr' read as 'sur'), a "
+    "current or former name, a former INSEE code, a 5-digit postcode or its first 2-4 digits. A department "
+    "in brackets, as in the labels, filters: 'Brie (80)'; a postcode, a department number or name beside "
+    "the name narrows it: 'amiens 80000', 'Brie 02', 'flers somme'."
 )
 
 
@@ -168,9 +170,27 @@ class FormerNameOut(Schema):
 
 def _matched():
     return String(required=True, validate=OneOf(MATCH_KINDS), metadata={
-        "description": "how the query matched: exact (same name once folded), prefix, fuzzy (1-2 typos), "
-                       "postcode, former (a former name or code of this commune, shown in `former`)",
+        "description": "how the query matched: exact (same name once folded), prefix, sound (sounds like the "
+                       "name, or its beginning), fuzzy (typos, or a sound one edit away), postcode, former (a "
+                       "former name or code of this commune, shown in `former`)",
     })
+
+
+class OutsideRegionOut(Schema):
+    code = String(required=True, metadata={"description": "INSEE code of that commune (COG 2026)"})
+    nom = String(required=True)
+    departement = String(required=True)
+
+
+class SearchHintOut(Schema):
+    outside_region = Nested(OutsideRegionOut, required=True, metadata={
+        "description": "the query names a commune of metropolitan France outside Hauts-de-France (or is "
+                       "closer to one than to any commune of the region): `communes` is then empty",
+    })
+
+
+def _hint():
+    return Nested(SearchHintOut, metadata={"description": "only when no commune of the region is meant"})
 
 
 def _former():
@@ -187,8 +207,8 @@ def _label():
 class SearchHitOut(CommuneOut):
     label = _label()
     score = Float(required=True, metadata={
-        "description": "1 = exact name or full postcode; prefix about 0.8, typo 0.4-0.6; results come in "
-                       "descending score, then larger population",
+        "description": "1 = exact name or full postcode; prefix about 0.8, sound-alike about 0.7, typo "
+                       "0.4-0.66; results come in descending score, then larger population",
     })
     matched = _matched()
     former = _former()
@@ -196,6 +216,7 @@ class SearchHitOut(CommuneOut):
 
 class SearchAnswer(Schema):
     communes = List(Nested(SearchHitOut), required=True)
+    hint = _hint()
     data = Nested(DataOut, required=True)
 
 
@@ -211,6 +232,7 @@ class AutocompleteEntryOut(Schema):
 
 class AutocompleteAnswer(Schema):
     communes = List(Nested(AutocompleteEntryOut), required=True)
+    hint = _hint()
 
 
 # --- the commune's own mission locale ------------------------------------------------------
