@@ -15,9 +15,9 @@ strings `"<file>:<line>: <message>"` for what they can read but looks wrong.
 from __future__ import annotations
 
 import re
-import unicodedata
 from pathlib import Path
 
+from geosvc.core import textnorm
 from geosvc.core.rules import COMMUNE_CODE
 
 REGION_DEPARTMENTS: tuple[str, ...] = ("02", "59", "60", "62", "80")
@@ -46,14 +46,9 @@ def department_of(insee: str) -> str:
 
 
 def fold(text: str | None) -> str:
-    """Lower case, no accents, ligatures spelled out, punctuation as spaces, single spaces."""
-    if not text:
-        return ""
-    text = text.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae").replace("Æ", "ae")
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    text = re.sub(r"[^0-9a-z]+", " ", text)
-    return text.strip()
+    """Lower case, no accents, ligatures spelled out, punctuation as spaces, single spaces:
+    the commune search's own folding (geosvc.core.textnorm.fold), so a name matches alike everywhere."""
+    return textnorm.fold(text) if text else ""
 
 
 def read_text(path: str | Path) -> str:
