@@ -1,15 +1,14 @@
 """A commune's own mission locale beside its nearest sites, held in memory by each worker.
 
-Built in a few queries from what the ingestion computed (commune_own_sites: every served
-site of the commune's own mission locale(s), ranked by geodesic distance; commune_nearest:
-the nearest served sites of any); an answer is then dictionary lookups, with no
-database round trip. Held by a RefreshingStore like the nearest-site table.
+The nearest-site table (geosvc/nearest.py) plus what the ingestion computed for the zones
+(commune_own_sites: every served site of the commune's own mission locale(s), ranked by
+geodesic distance); one table, built once per data version from one snapshot, answers both
+GET /communes/{code}/nearest and /mission-locale with dictionary lookups.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 
 from psycopg import Cursor
 
@@ -17,9 +16,8 @@ from geosvc.core import present
 from geosvc.core.representation import Representation
 from geosvc.core.rules import DISTANCE_METHOD
 from geosvc.db import nearest, network, sites
+from geosvc.nearest import ENCODED_ANSWERS, NearestTable, encode
 from geosvc.provenance import data_block
-
-ENCODED_ANSWERS = 8192
 
 OWN_METHOD = (
     "the commune's own mission locale is the one the union's (UNML) coverage table names for it; "
@@ -27,14 +25,10 @@ OWN_METHOD = (
 )
 
 
-class MissionLocaleTable:
+class MissionLocaleTable(NearestTable):
     def __init__(self, missions: list[dict], zone_rows: list[dict], own_rows: list[dict],
                  nearest_rows: list[dict], site_rows: list[dict], data: dict):
-        self.data = data
-        self._sites = {row["id"]: present.site(row) for row in site_rows}
-        self._communes = {row["code"]: present.commune(row) for row in nearest_rows}
-        self._nearest = {row["code"]: list(zip(row["site_ids"], row["distances_m"], strict=True))
-                         for row in nearest_rows}
+        super().__init__(nearest_rows, site_rows, data)
         self._missions = {row["code"]: present.mission_locale(row) for row in missions}
         self._own: dict[str, list[tuple[str, list[tuple[str, float]]]]] = {}
         for row in own_rows:
@@ -44,19 +38,12 @@ class MissionLocaleTable:
         for row in zone_rows:
             self._zones.setdefault(row["mission_locale"], []).append(row)
         self.zone = _zone_block(data)
-        self.encoded = functools.lru_cache(maxsize=ENCODED_ANSWERS)(self._encode)
+        self.own_encoded = functools.lru_cache(maxsize=ENCODED_ANSWERS)(self._encode_own)
 
-    def knows(self, code: str) -> bool:
-        return code in self._communes
+    def _encode_own(self, code: str, k: int) -> Representation | None:
+        return encode(self.own_answer(code, k))
 
-    def _encode(self, code: str, k: int) -> Representation | None:
-        body = self.answer(code, k)
-        if body is None:
-            return None
-        # the bytes and their entity tag, computed once per answer, not per request
-        return Representation.of(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode())
-
-    def answer(self, code: str, k: int) -> dict | None:
+    def own_answer(self, code: str, k: int) -> dict | None:
         """The body of GET /communes/{code}/mission-locale?k=, or None for an unknown commune."""
         commune = self._communes.get(code)
         if commune is None:

@@ -2,8 +2,9 @@
 
 Built from the commune_nearest table (computed set-based at ingestion, see
 geosvc/db/nearest.py) in one query; an answer is then a dictionary lookup and a
-slice, with no database round trip. Held by a RefreshingStore (geosvc/db/snapshot.py),
-so a new ingestion reaches every worker within its refresh interval.
+slice, with no database round trip. geosvc/mission_locale.py extends it with the zones;
+each worker holds that table in a RefreshingStore (geosvc/db/snapshot.py), so a new
+ingestion reaches it within its refresh interval.
 """
 
 from __future__ import annotations
@@ -11,13 +12,9 @@ from __future__ import annotations
 import functools
 import json
 
-from psycopg import Cursor
-
 from geosvc.core import present
 from geosvc.core.representation import Representation
 from geosvc.core.rules import DISTANCE_METHOD
-from geosvc.db import nearest, sites
-from geosvc.provenance import data_block
 
 # At most this many encoded answers per worker (about 2 KB each).
 ENCODED_ANSWERS = 8192
@@ -33,11 +30,7 @@ class NearestTable:
         self.encoded = functools.lru_cache(maxsize=ENCODED_ANSWERS)(self._encode)
 
     def _encode(self, code: str, k: int) -> Representation | None:
-        body = self.answer(code, k)
-        if body is None:
-            return None
-        # the bytes and their entity tag, computed once per answer, not per request
-        return Representation.of(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode())
+        return encode(self.answer(code, k))
 
     def commune(self, code: str) -> dict | None:
         """GET /communes/{code}'s body, or None when the commune is not held."""
@@ -51,8 +44,7 @@ class NearestTable:
     @functools.cached_property
     def sites_answer(self) -> Representation:
         """GET /missions's body, encoded once per data version (30 KB: too costly to dump per request)."""
-        body = {"missions": self.sites(), "data": self.data}
-        return Representation.of(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode())
+        return encode({"missions": self.sites(), "data": self.data})
 
     def site(self, site_id: str) -> dict | None:
         return self._sites.get(site_id)
@@ -69,5 +61,8 @@ class NearestTable:
         return {"commune": commune, "missions": missions, "method": DISTANCE_METHOD, "data": self.data}
 
 
-def build_nearest_table(cursor: Cursor) -> NearestTable:
-    return NearestTable(nearest.nearest_table(cursor), sites.list_served_sites(cursor), data_block(cursor))
+def encode(body: dict | None) -> Representation | None:
+    """An answer's bytes (compact UTF-8 JSON) and their entity tag, computed once, not per request."""
+    if body is None:
+        return None
+    return Representation.of(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode())

@@ -25,7 +25,6 @@ from geosvc.coverage.cache import AnswerCache
 from geosvc.db.pool import ReadDatabase
 from geosvc.db.snapshot import RefreshingStore
 from geosvc.mission_locale import MissionLocaleTable, build_mission_locale_table
-from geosvc.nearest import NearestTable, build_nearest_table
 from geosvc.search import build_index
 
 log = logging.getLogger(__name__)
@@ -36,16 +35,16 @@ KEY = "geosvc"
 @dataclasses.dataclass
 class WorkerState:
     database: ReadDatabase
-    nearest: RefreshingStore[NearestTable]
+    # nearest sites and own mission locale: one table, built once per data version
+    nearest: RefreshingStore[MissionLocaleTable]
     search: RefreshingStore[Index]
     feeds: RefreshingStore[FeedCache]
-    missions_locales: RefreshingStore[MissionLocaleTable]
     locator: RefreshingStore[Locator]
     catchments: AnswerCache
     assignment: AnswerCache
 
     def stores(self) -> list[RefreshingStore]:
-        return [self.nearest, self.search, self.feeds, self.missions_locales, self.locator]
+        return [self.nearest, self.search, self.feeds, self.locator]
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -53,10 +52,9 @@ def init_app(app: Flask, settings: Settings) -> None:
     interval = settings.refresh_interval_s
     app.extensions[KEY] = WorkerState(
         database=database,
-        nearest=RefreshingStore(database, build_nearest_table, "nearest-site table", interval),
+        nearest=RefreshingStore(database, build_mission_locale_table, "nearest-site table", interval),
         search=RefreshingStore(database, build_index, "search index", interval),
         feeds=RefreshingStore(database, lambda cursor: FeedCache.built(database, cursor), "campaign feeds", interval),
-        missions_locales=RefreshingStore(database, build_mission_locale_table, "mission locale table", interval),
         locator=RefreshingStore(database, build_locator, "point locator", interval),
         catchments=AnswerCache(),
         assignment=AnswerCache(size=6),  # per data version: the report, its JSON, its CSV
@@ -72,12 +70,12 @@ def read_db() -> ReadDatabase:
     return state_of().database
 
 
-def nearest_table() -> NearestTable:
+def nearest_table() -> MissionLocaleTable:
     return state_of().nearest.get()
 
 
 def mission_locale_table() -> MissionLocaleTable:
-    return state_of().missions_locales.get()
+    return state_of().nearest.get()
 
 
 def point_locator() -> Locator:

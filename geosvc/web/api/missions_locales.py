@@ -31,7 +31,7 @@ bp = APIBlueprint("missions_locales", __name__, tag="Missions locales")
         responses=[400, 404, 503])
 def own_mission_locale(code: str, query_data: dict):
     code = checked_code(code)
-    return answer_from_memory(mission_locale_table().encoded(code, checked_k(request.args.get("k"))), code)
+    return answer_from_memory(mission_locale_table().own_encoded(code, checked_k(request.args.get("k"))), code)
 
 
 @bp.get("/missions-locales")
