@@ -16,7 +16,7 @@ Decisions, in this order (each one is written to the report):
    in the mission locale's **seat commune** (the commune whose INSEE code is the union's code; the first by id)
    is the old head office: kept with its date but `superseded` by the 2026 head office, which becomes a site of
    its own (`unml-2026-<code>`) placed at its town: empty lon/lat, `location_precision=commune`, the town's INSEE
-   code (the ingestion places it at the commune's reference point), or a point from the optional geocoder.
+   code (the ingestion places it at the commune's reference point; `ingest --geocode` may place it by address).
    When the 2026 head office matched a record outside the seat commune, a seat-commune record that does not
    match is the old head office too (Métropole Sud: Faches-Thumesnil -> Ronchin).
 3. **Antennes.** Every other record is an antenne, served, with its record date ("not confirmed since"), linked
@@ -36,7 +36,7 @@ import io
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,8 +64,6 @@ SITE_COLUMNS = (
     "accessibility_note", "source", "record_date", "status", "status_reason", "superseded_by",
     "confirmed_in_2026", "link", "record_name", "record_address",
 )
-
-Geocoder = Callable[[str, str, str, str], "tuple[float, float, str] | None"]  # address, postcode, city, insee
 
 
 class BuildError(ValueError):
@@ -403,7 +401,7 @@ def _site_from_record(record: DirectoryRecord, **values) -> Site:
 
 def build(zones: Zones, directory: list[DirectoryRecord], older: list[OlderRow] = (),
           overrides: list[Override] = (), communes: dict[str, Commune] | None = None,
-          geocoder: Geocoder | None = None, inputs: Iterable[str] = (), warnings: Iterable[str] = ()) -> BuildResult:
+          inputs: Iterable[str] = (), warnings: Iterable[str] = ()) -> BuildResult:
     """Combine the sources into the curated site list (decisions in the module docstring)."""
     conflicts: list[str] = []
     warnings = list(warnings)
@@ -503,17 +501,14 @@ def build(zones: Zones, directory: list[DirectoryRecord], older: list[OlderRow] 
                 _supersede_head_office(make, sites, taken, decision, ml, old, old_row, site.id)
         else:
             site_id = f"unml-2026-{code}"
-            point = geocoder(ml.address, ml.postcode, ml.city, ml.seat_insee or "") if geocoder else None
             site = Site(
                 id=site_id, mission_locale=code, kind="siege", name=ml.display_name, address=ml.address,
                 postcode=ml.postcode, city=ml.city, insee=ml.seat_insee or "",
-                lon=point[0] if point else None, lat=point[1] if point else None,
-                location_precision="address" if point else "commune", coord_source=point[2] if point else "",
+                lon=None, lat=None, location_precision="commune", coord_source="",
                 coord_precision="",
                 phone="", email="", website="", hours=None, accessibility="", accessibility_note="",
                 source=UNML_SOURCE, record_date=UNML_DATE, status="served",
-                status_reason="2026 head office; no directory record at this address"
-                + ("" if point else ": placed at its town"),
+                status_reason="2026 head office; no directory record at this address: placed at its town",
                 superseded_by="", confirmed_in_2026=True, link="unml_2026", record_name="", record_address="",
             )
             if not ml.seat_insee:
@@ -729,9 +724,9 @@ def render_report(result: BuildResult, zones: Zones, overrides: dict[str, Overri
 
 
 def build_from_paths(sources_dir: str | Path = "data/sources", data_dir: str | Path = "data",
-                     overrides_path: str | Path | None = None, departments: Iterable[str] = REGION_DEPARTMENTS,
-                     geocoder: Geocoder | None = None) -> BuildResult:
-    """Read the default files (`<sources_dir>/unml/...`, `<sources_dir>/annuaire/2016-2017/...`,
+                     overrides_path: str | Path | None = None,
+                     departments: Iterable[str] = REGION_DEPARTMENTS) -> BuildResult:
+    """Read the default files (`<sources_dir>/unml/...`, `<sources_dir>/annuaire/<folder>/*.json`,
     `<data_dir>/missions.csv`, `<data_dir>/communes.geojson`, the overrides file) and build."""
     sources_dir, data_dir = Path(sources_dir), Path(data_dir)
     overrides_path = Path(overrides_path) if overrides_path else data_dir / OVERRIDES_FILE
@@ -760,10 +755,10 @@ def build_from_paths(sources_dir: str | Path = "data/sources", data_dir: str | P
         f"`{OLDER_FILE}`: {len(older)} rows (directory records of 2014–2015 and press rows; read, not modified)",
         f"`{OVERRIDES_FILE}`: {len(overrides)} reviewed overrides",
         f"`{COMMUNES_FILE}`: points checked against their commune" if communes else "communes: not checked",
-        "geocoding: " + ("on (head offices without a record)" if geocoder else "off (head offices without a "
-                         "record are placed at their town)"),
+        # nothing is fetched here: `geosvc ingest --geocode` may place them by address
+        "geocoding: off (head offices without a record are placed at their town)",
     ]
-    return build(zones, records, older, overrides, communes, geocoder, inputs, warnings)
+    return build(zones, records, older, overrides, communes, inputs, warnings)
 
 
 def write_outputs(result: BuildResult, out_dir: str | Path) -> list[Path]:
