@@ -49,8 +49,8 @@ import math
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
-from itertools import groupby
+from collections.abc import Iterable, Iterator
+from itertools import groupby, islice
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, Levenshtein
@@ -96,6 +96,8 @@ SCORE_POSTCODE_PREFIX = 0.80
 FUZZY_MIN_CHARS = 4
 FUZZY_TWO_EDITS_FROM = 8
 FUZZY_PREFIX_MIN_CHARS = 5
+# a word being typed this long may be another name's, as typed, rather than a slip in ours
+SLIP_WORD_MIN_CHARS = 4
 # a sound key this short ("lA", "dU") is shared by too many words to mean a commune
 SOUND_MIN_CHARS = 3
 SOUND_PREFIX_MIN_CHARS = 5  # of the sure beginning (sound_of_beginning)
@@ -320,7 +322,7 @@ class _Keys:
                 positions = list(positions)
                 if len(positions) >= RANK_AHEAD_FROM and len(prefix) == length:
                     self._ranked[prefix] = self._rank(prefix, positions)
-        self._beginnings: dict[tuple[str, int], tuple[list[str], list[Name]]] = {}
+        self._beginnings: dict[tuple[str, int], tuple[list[str], list[Name], list[str]]] = {}
 
     def _range(self, prefix: str) -> range:
         start = bisect.bisect_left(self.keys, prefix)
@@ -355,27 +357,33 @@ class _Keys:
             ):
                 yield (distance, names[position], found) if with_keys else (distance, names[position])
 
-    def beginning_within_one_edit(self, key: str) -> Iterable[Name]:
-        """Names whose first len(key) (+/- 1) characters are one edit from `key`: a typo mid-word.
+    def beginning_within_one_edit(self, key: str) -> Iterable[tuple[Name, bool]]:
+        """Names whose first len(key) (+/- 1) characters are one edit from `key`: a typo mid-word;
+        with whether that is more than a slip of the finger mid-word: the beginning ends a word of
+        the name, or the edit writes a like sound ("thoor" for Thourotte).
 
         Only among names with the same first letter, which keeps it to a few hundred
         comparisons; a wrong first letter is still found once the whole name is typed
         (`within`).
         """
         for length in (len(key) - 1, len(key), len(key) + 1):
-            beginnings, names = self._beginnings_of(key[0], length)
+            beginnings, names, keys = self._beginnings_of(key[0], length)
             for found, _, position in process.extract(
                 key, beginnings, scorer=OSA.distance, score_cutoff=1, limit=None
             ):
-                if not unlikely_substitutions(key, found):  # a slip, not another word
-                    yield names[position]
+                # a slip, not another word
+                if not unlikely_substitutions(key, found) and not _wrong_last_letter(key, keys[position]):
+                    name = names[position]
+                    word_ends = name.word_ends_with_article if self.with_article else name.word_ends
+                    yield name, length in word_ends or _spelt_by_ear(key, found)
 
-    def _beginnings_of(self, letter: str, length: int) -> tuple[list[str], list[Name]]:
+    def _beginnings_of(self, letter: str, length: int) -> tuple[list[str], list[Name], list[str]]:
         # made on first use and kept: the index is replaced, never changed
         if (letter, length) not in self._beginnings:
             positions = [i for i in self._range(letter) if len(self.keys[i]) > length]
             self._beginnings[letter, length] = (
                 [self.keys[i][:length] for i in positions], [self.names[i] for i in positions],
+                [self.keys[i] for i in positions],
             )
         return self._beginnings[letter, length]
 
@@ -418,6 +426,14 @@ class Outside:
             self.exact_with_article[with_article].append(name)
         # spelling only: the sounds of 35,000 names would take longer to build than the index
         self.keys = _Keys(((key, name) for key, _, name in keyed), ranked=False, exact=False)
+        self._sorted = sorted((key, name.code) for key, _, name in keyed)
+
+    def codes_beginning_with(self, prefix: str) -> Iterator[str]:
+        """The codes of the names (article dropped) that begin with `prefix`."""
+        for key, code in islice(self._sorted, bisect.bisect_left(self._sorted, (prefix,)), None):
+            if not key.startswith(prefix):
+                return
+            yield code
 
     def __len__(self) -> int:
         return len(self.keys.keys)
@@ -589,10 +605,15 @@ class Index:
             if hits.accepts(name.commune):
                 best = min(best, cost)
                 hits.add(name.commune, _fuzzy_score(cost, name), *_kind(name, MATCH_FUZZY))
-        if hits or not typing:
+        if hits or not typing or self._typing_another_name(query):
             return best
         if len(query.key) >= FUZZY_PREFIX_MIN_CHARS:
-            for name in self.keys.beginning_within_one_edit(query.key):
+            slips = list(self.keys.beginning_within_one_edit(query.key))
+            if slips and self._near_a_name_outside(query):
+                # "salut" is Sault (Vaucluse) mistyped before it is the beginning of Saultain
+                # mistyped; a whole word of a name of the region stays ("nogeent": Nogent-l'Artaud)
+                slips = [(name, strong) for name, strong in slips if strong]
+            for name, _ in slips:
                 hits.add(name.commune, SCORE_FUZZY_PREFIX, *_kind(name, MATCH_FUZZY))
         if len(sound_beginning) >= SOUND_PREFIX_MIN_CHARS:
             start = bisect.bisect_left(self._sound_beginnings, sound_beginning)
@@ -604,6 +625,18 @@ class Index:
             for name in heapq.nsmallest(limit, names, key=lambda n: n.commune.order):
                 hits.add(name.commune, SCORE_SOUND_PREFIX, *_kind(name, MATCH_SOUND))
         return BEGINS if hits else NOTHING
+
+    def _typing_another_name(self, query: Query) -> bool:
+        """A word of 4 letters or more is being typed, and what is typed begins, as typed, the name
+        of a commune outside the region: a beginning of one of the region's with a slip is not what
+        is meant ("coucou" is Coucouron, Ardèche, not Caucourt; "saint z" may still be Saint-Quentin)."""
+        if len(query.spaced.rsplit(" ", 1)[-1]) < SLIP_WORD_MIN_CHARS:
+            return False
+        return any(code not in self._own_codes for code in self.outside.codes_beginning_with(query.key))
+
+    def _near_a_name_outside(self, query: Query) -> bool:
+        """The query is one likely edit from the whole name of a commune outside the region."""
+        return any(name.code not in self._own_codes for _, name in _close(self.outside.keys, None, query, 1.0))
 
     def _outside(self, query: Query, region_cost: float, departement: str | None) -> OutsideName | None:
         """A commune outside the region that the query names (unless the query is a name of the
@@ -665,14 +698,17 @@ def _close(keys: _Keys, sounds: _Keys | None, query: Query, limit: float = math.
 
 
 _AZERTY = ("azertyuiop", "qsdfghjklm", "wxcvbn")
-_NEIGHBOURS: dict[str, set[str]] = defaultdict(set)
+# keys next to each other on a French keyboard: a slip of the finger
+_KEYBOARD: dict[str, set[str]] = defaultdict(set)
 for _row, _line in enumerate(_AZERTY):
     for _col, _letter in enumerate(_line):
         for _other_row in (_row - 1, _row, _row + 1):
             if 0 <= _other_row < len(_AZERTY):
                 for _other_col in (_col - 1, _col, _col + 1):
                     if 0 <= _other_col < len(_AZERTY[_other_row]) and (_other_row, _other_col) != (_row, _col):
-                        _NEIGHBOURS[_letter].add(_AZERTY[_other_row][_other_col])
+                        _KEYBOARD[_letter].add(_AZERTY[_other_row][_other_col])
+# ... and, for a whole name, letters that spell like sounds: a slip of the ear
+_NEIGHBOURS: dict[str, set[str]] = defaultdict(set, {letter: set(keys) for letter, keys in _KEYBOARD.items()})
 for _pair in ("ck", "cs", "kq", "sz", "iy", "sx", "gj", "mn", "ao", "eo", "ie", "ou", "ui", "fv", "bp", "dt"):
     _NEIGHBOURS[_pair[0]].add(_pair[1])
     _NEIGHBOURS[_pair[1]].add(_pair[0])
@@ -680,17 +716,37 @@ for _pair in ("ck", "cs", "kq", "sz", "iy", "sx", "gj", "mn", "ao", "eo", "ie", 
 
 def unlikely_substitutions(typed: str, name: str) -> int:
     """How many letters of `name` were replaced in `typed` by a letter that is neither a neighbour
-    on the keyboard nor a spelling of a like sound (swapped letters are not counted)."""
+    on the keyboard nor a spelling of a like sound (two letters typed in the wrong order are not
+    counted)."""
     count = 0
     for op in Levenshtein.editops(typed, name):
         if op.tag != "replace":
             continue
         a, b = typed[op.src_pos], name[op.dest_pos]
-        swapped = ((op.src_pos + 1 < len(typed) and typed[op.src_pos + 1] == b)
-                   or (op.src_pos > 0 and typed[op.src_pos - 1] == b))
-        if b not in _NEIGHBOURS[a] and not swapped:
+        if b not in _NEIGHBOURS[a] and not _swapped(typed, name, op.src_pos, op.dest_pos):
             count += 1
     return count
+
+
+def _swapped(typed: str, name: str, i: int, j: int) -> bool:
+    """Whether typed[i] for name[j] is half of two neighbouring letters typed in the wrong order
+    ("salut" for "sault")."""
+    a, b = typed[i], name[j]
+    return ((i + 1 < len(typed) and j + 1 < len(name) and typed[i + 1] == b and name[j + 1] == a)
+            or (i > 0 and j > 0 and typed[i - 1] == b and name[j - 1] == a))
+
+
+def _spelt_by_ear(typed: str, beginning: str) -> bool:
+    """The one edit from `beginning` to `typed` writes a letter of a like sound, not a key nearby."""
+    return any(op.tag == "replace" and typed[op.src_pos] not in _KEYBOARD[beginning[op.dest_pos]]
+               for op in Levenshtein.editops(typed, beginning))
+
+
+def _wrong_last_letter(typed: str, name_key: str) -> bool:
+    """The name begins with the typed text less its last letter, and that letter is not a slip for
+    the name's next one: "berlin" is not the beginning of Berlise (n for s). (Compared with the
+    beginning one letter shorter, a wrong last letter is one edit, whatever the letter.)"""
+    return name_key.startswith(typed[:-1]) and name_key[len(typed) - 1] not in _NEIGHBOURS[typed[-1]]
 
 
 def _fuzzy_score(cost: float, name: Name) -> float:
