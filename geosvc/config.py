@@ -50,6 +50,9 @@ class Settings:
     # Origins (comma-separated, e.g. "https://campagne.example.fr") whose pages may call the
     # API from the browser (CORS); empty: none. Parsed by geosvc/campaign/cors.py.
     cors_origins: str = ""
+    # Where the campaign page sends a young person whose commune is outside the region: the
+    # State's directory of public services, which lists every mission locale of France.
+    national_directory_url: str = "https://lannuaire.service-public.fr/"
     # Serve GET /bench/constant, the benchmark's baseline (geosvc_tools/bench.py turns it on).
     # Off in production: the endpoint is then neither served nor in /openapi.json.
     bench_endpoints: bool = False

@@ -144,6 +144,28 @@ def test_a_town_typed_with_a_typo_then_picked_with_the_keyboard(open_page, clien
     assert svg_paths(page) == 1 + 3  # the commune outline and three sites, without any tile
 
 
+def test_a_town_written_by_ear_is_offered(open_page):
+    page = open_page()
+    page.fill("#commune-input", "abevile")
+    expect(page.locator("#commune-suggestions [role=option]").first).to_have_text("Abbeville – 80100")
+    expect(page.locator("#hors-region")).to_be_hidden()
+
+
+def test_a_commune_outside_the_region_is_said_in_french_with_the_directory(open_page, client):
+    page = open_page()
+    page.fill("#commune-input", "paris")
+    note = page.locator("#hors-region")
+    expect(note).to_contain_text("Paris (75) n’est pas dans les Hauts-de-France")
+    link = note.get_by_role("link")
+    expect(link).to_have_attribute("href", "https://lannuaire.service-public.fr/")
+    expect(page.locator("#commune-suggestions")).to_be_hidden()
+    page.fill("#commune-input", "xkqzvw")  # neither here nor elsewhere
+    expect(note).to_contain_text("Aucune commune des Hauts-de-France ne correspond à « xkqzvw »")
+    page.fill("#commune-input", "amiens")
+    expect(page.locator("#commune-suggestions [role=option]").first).to_contain_text("Amiens")
+    expect(note).to_be_hidden()
+
+
 def test_department_then_commune(open_page, client):
     page = open_page()
     page.select_option("#departement-select", "80")

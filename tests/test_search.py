@@ -477,6 +477,22 @@ def test_words_that_are_no_commune_find_nothing(client, query):
     assert search(client, query) == []
 
 
+@pytest.mark.parametrize(("query", "offered", "hint"), [
+    ("dunkerk", "59183", None),  # k for q: the beginning of Dunkerque
+    ("berli", "02069", None),  # Berlise's beginning
+    ("salut", None, "84123"),  # Sault (Vaucluse) with two letters swapped, not Saultain mid-word
+    ("coucou", None, None),  # begins Coucouron (Ardèche) as typed: not a slip for Caucourt
+    ("nogeent", "02555", None),  # a whole word of Nogent-l'Artaud with a letter doubled
+    ("saint z", "02691", None),  # a one-letter word may still be a slip: Saint-Quentin
+    ("thoor", "60636", None),  # a respelling by ear of Thourotte's beginning
+])
+def test_the_autocomplete_keeps_only_slips(client, query, offered, hint):
+    body = client.get("/communes/autocomplete", query_string={"q": query}).get_json()
+    found = codes(body["communes"])[:5]
+    assert (offered in found) if offered else found == []
+    assert body.get("hint", {}).get("outside_region", {}).get("code") == hint
+
+
 def test_short_queries_do_not_match_everything(client):
     assert search(client, "lan") == [] or all(c["matched"] == "prefix" for c in search(client, "lan"))
     assert all(c["matched"] in ("exact", "prefix") for c in search(client, "doue"))

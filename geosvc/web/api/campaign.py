@@ -103,4 +103,5 @@ def _checked_departement(code: str) -> str:
 @page_bp.get("/")
 def page():
     """The campaign page; its script and styles are files of geosvc/web/static (CSP: no inline code)."""
-    return render_template("campaign.html")
+    settings = current_app.config["GEOSVC_SETTINGS"]
+    return render_template("campaign.html", national_directory_url=settings.national_directory_url)

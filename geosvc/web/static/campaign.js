@@ -23,6 +23,7 @@
   var departementSelect = $("departement-select");
   var communeSelect = $("commune-select");
   var statusLine = $("status");
+  var outsideNote = $("hors-region");
   var result = $("resultat");
 
   function url(template, code) { return template.replace("CODE", encodeURIComponent(code)); }
@@ -128,16 +129,37 @@
   function suggest() {
     var query = input.value.trim();
     if (pending) pending.abort();
-    if (!query) { closeList(); return; }
+    if (!query) { closeList(); showOutside(null); return; }
     pending = new AbortController();
     var address = urls.autocompleteUrl + "?" + new URLSearchParams({ q: query, limit: AUTOCOMPLETE_LIMIT });
     getJSON(address, pending.signal).then(function (body) {
       renderSuggestions(body.communes);
+      showOutside(body.hint && body.hint.outside_region, query, body.communes.length);
     }).catch(function (error) {
       if (error.name === "AbortError") return;
       closeList();
+      showOutside(null);
       say(error.code === "invalid_query" ? "Tape des lettres ou un code postal." : "La recherche n’a pas abouti : " + error.message);
     });
+  }
+
+  // A commune elsewhere in France (hint.outside_region): say so, and where to look instead.
+  // Nothing found at all: say that too, rather than an empty list that looks broken.
+  function showOutside(outside, query, found) {
+    clear(outsideNote);
+    outsideNote.hidden = !outside && (found !== 0 || !query);
+    if (outside) {
+      outsideNote.appendChild(document.createTextNode(outside.nom + " (" + outside.departement + ") n’est pas dans " +
+        "les Hauts-de-France : cette page ne connaît que les missions locales de la région. Pour trouver la tienne, " +
+        "cherche « mission locale » et ta commune dans "));
+      var link = element("a", null, "l’annuaire national des services publics");
+      link.href = urls.nationalDirectoryUrl;
+      outsideNote.appendChild(link);
+      outsideNote.appendChild(document.createTextNode("."));
+    } else if (found === 0 && query) {
+      outsideNote.textContent = "Aucune commune des Hauts-de-France ne correspond à « " + query + " ». " +
+        "Vérifie l’orthographe, ou tape le code postal.";
+    }
   }
 
   input.addEventListener("input", function () {
