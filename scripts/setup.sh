@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 # nginx: the buffering, caching front of the production topology (deploy/); redis-server: the
-# rate-limit counters shared by the workers; systemd: systemd-analyze verify of deploy/*.service.
-APT_PACKAGES=(postgresql-15 postgresql-15-postgis-3 postgresql-contrib wrk chromium nginx redis-server systemd)
+# rate-limit counters shared by the workers; systemd: systemd-analyze verify of deploy/*.service;
+# gdal-bin: ogrinfo, the GIS client that reads coverage.gpkg and the `analyse` views in tests/test_geopackage.py.
+APT_PACKAGES=(postgresql-15 postgresql-15-postgis-3 postgresql-contrib wrk chromium nginx redis-server systemd gdal-bin)
 # Debian's python3 needs python3-venv for `python3 -m venv`; other Pythons bring it.
 "$PYTHON" -c "import venv, ensurepip" 2>/dev/null || APT_PACKAGES+=(python3-venv)
 

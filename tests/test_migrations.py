@@ -6,6 +6,8 @@
 * an empty database upgraded to head is exactly geosvc/db/models.py (Alembic's own
   comparison, with GeoAlchemy2's filter), and revision 0001 is exactly the dumped schema;
 * upgrading twice is a no-op; an upgrade rolled back with its caller's transaction leaves nothing.
+* revision 0003 creates the `analyse` schema (views for QGIS), readable by the read-only role, and
+  its downgrade drops it; it refuses to run as another role than the tables' owner.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import subprocess
 
 import psycopg
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
@@ -231,3 +234,73 @@ def test_tables_that_are_not_a_known_schema_are_refused_not_guessed():
 
 def test_head_is_the_newest_revision_file():
     assert max(path.name.split("_")[0] for path in (migrate.MIGRATIONS_DIR / "versions").glob("*.py")) == migrate.HEAD
+
+
+# --- revision 0003: the `analyse` schema (docs/QGIS.md) ----------------------------------------
+
+ANALYSE_RELATIONS = {"communes": "v", "mismatch": "v", "sites": "v", "zones": "m", "catchments": "m"}
+ANALYSE_GEOMETRIES = {"communes": ("MULTIPOLYGON", 4326), "mismatch": ("MULTIPOLYGON", 4326),
+                      "sites": ("POINT", 4326), "zones": ("MULTIPOLYGON", 4326), "catchments": ("MULTIPOLYGON", 4326)}
+
+
+def analyse_schema(connection) -> dict:
+    """The relations of the schema `analyse`, their geometry columns as GDAL and QGIS read them, its grants."""
+    relations = dict(connection.execute(text(
+        "SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = 'analyse' AND c.relkind IN ('v', 'm', 'r')"
+    )).all())
+    geometries = {row[0]: (row[1], row[2]) for row in connection.execute(text(
+        "SELECT f_table_name, type, srid FROM geometry_columns WHERE f_table_schema = 'analyse'"
+    )).all()}
+    default_privileges = connection.execute(text(
+        "SELECT count(*) FROM pg_default_acl d JOIN pg_namespace n ON n.oid = d.defaclnamespace "
+        "WHERE n.nspname = 'analyse'"
+    )).scalar()
+    schema = connection.execute(text("SELECT count(*) FROM pg_namespace WHERE nspname = 'analyse'")).scalar()
+    return {"schema": schema, "relations": relations, "geometries": geometries,
+            "default_privileges": default_privileges}
+
+
+def test_revision_0003_creates_the_analyse_schema_and_its_downgrade_drops_it():
+    with scratch_database() as url, engine_for(url) as engine:
+        migrate.upgrade_url(url, "0002")
+        with engine.connect() as connection:
+            assert analyse_schema(connection) == {"schema": 0, "relations": {}, "geometries": {},
+                                                  "default_privileges": 0}
+
+        outcome = migrate.upgrade_url(url, "0003")
+        assert (outcome.before, outcome.after) == ("0002", "0003")
+        with engine.connect() as connection:
+            created = analyse_schema(connection)
+            assert created["relations"] == ANALYSE_RELATIONS
+            assert created["geometries"] == ANALYSE_GEOMETRIES
+            if READER_URL.username != SERVER_URL.username:  # the service's role reads them, and what comes later
+                reader = {"role": READER_URL.username}
+                assert connection.execute(text("SELECT has_schema_privilege(:role, 'analyse', 'USAGE')"),
+                                          reader).scalar()
+                for name in ANALYSE_RELATIONS:
+                    assert connection.execute(text("SELECT has_table_privilege(:role, :relation, 'SELECT')"),
+                                              {**reader, "relation": f'"analyse".{name}'}).scalar(), name
+                assert created["default_privileges"] == 1
+
+        command.downgrade(migrate.config(url), "0002")
+        with engine.connect() as connection:
+            assert migrate.current(connection) == "0002"
+            assert analyse_schema(connection) == {"schema": 0, "relations": {}, "geometries": {},
+                                                  "default_privileges": 0}
+
+        migrate.upgrade_url(url)
+        with engine.connect() as connection:
+            assert migrate.current(connection) == migrate.HEAD
+            assert analyse_schema(connection)["relations"] == ANALYSE_RELATIONS
+
+
+@pytest.mark.skipif(READER_URL.username == SERVER_URL.username, reason="no separate read-only role configured")
+def test_revision_0003_runs_only_as_the_owner_of_the_tables():
+    with scratch_database() as url, engine_for(url) as engine:
+        migrate.upgrade_url(url, "0002")
+        as_reader = make_url(url).set(username=READER_URL.username, password=READER_URL.password)
+        with pytest.raises(RuntimeError, match="run it as the owner of the tables"):
+            migrate.upgrade_url(as_reader.render_as_string(hide_password=False))
+        with engine.connect() as connection:
+            assert migrate.current(connection) == "0002"

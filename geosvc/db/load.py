@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, text
 
 from geosvc.core.records import CommuneRecord, EpciMembership, FormerCommuneRecord, MissionLocale, SiteRecord, ZoneRow
 from geosvc.core.rules import PRECISION_COMMUNE
-from geosvc.db import migrate, nearest, network
+from geosvc.db import analyse, migrate, nearest, network
 
 # Serialises concurrent ingestions; any constant works as long as it is the same one.
 INGEST_LOCK_KEY = 7_263_001
@@ -85,6 +85,8 @@ def load(engine: Engine, data: LoadSet, progress=None, allow_shrink: bool = Fals
         _insert_datasets(connection, data.datasets)
         tables = "communes, mission_sites, commune_nearest, commune_own_sites, zones, missions_locales"
         connection.execute(text(f"ANALYZE {tables}"))
+        # the materialized views of the `analyse` schema (revision 0003), from the rows just loaded
+        analyse.refresh(cursor)
 
 
 def _delete_all(connection: Connection) -> None:

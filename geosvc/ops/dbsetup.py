@@ -19,6 +19,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy import make_url
 
+from geosvc.db.analyse import SCHEMA as ANALYSE_SCHEMA
 from geosvc.db.pool import libpq_url, safe_url
 
 PG_VERSION = "15"
@@ -121,7 +122,24 @@ def _create_reader(owner, reader, say) -> None:
     _psql(port, owner.database, sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {}").format(
         sql.Identifier(reader.username)
     ))
+    _grant_analyse(port, owner, reader)
     say(f"read-only role {reader.username} ready (SELECT on the tables of {owner.username})")
+
+
+def _grant_analyse(port: int, owner, reader) -> None:
+    """The views of the `analyse` schema, once revision 0003 made them: the revision gives them to
+    the readers it finds; this gives them to a reader created (or named) after it ran."""
+    exists = sql.SQL("SELECT 1 FROM pg_namespace WHERE nspname = {}").format(sql.Literal(ANALYSE_SCHEMA))
+    if not _psql(port, owner.database, exists):
+        return
+    names = {"schema": sql.Identifier(ANALYSE_SCHEMA), "owner": sql.Identifier(owner.username),
+             "reader": sql.Identifier(reader.username)}
+    for statement in (
+        "GRANT USAGE ON SCHEMA {schema} TO {reader}",
+        "GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {reader}",
+        "ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA {schema} GRANT SELECT ON TABLES TO {reader}",
+    ):
+        _psql(port, owner.database, sql.SQL(statement).format(**names))
 
 
 def _ensure_database(port: int, database: str, owner: str) -> None:
