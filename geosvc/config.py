@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,6 +55,15 @@ class Settings:
     # Where the campaign page sends a young person whose commune is outside the region: the
     # State's directory of public services, which lists every mission locale of France.
     national_directory_url: str = "https://lannuaire.service-public.fr/"
+    # A raster tile layer under the campaign page's map, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png
+    # (an http(s) URL with {z}, {x} and {y}; {s} in the host for subdomains a, b, c). Empty: no tiles,
+    # the plain background, and the Content-Security-Policy names no other origin. When set, its
+    # origin (only) is added to the policy's img-src (geosvc/web/security.py).
+    tile_url: str = ""
+    # The attribution the tile provider requires, shown on the map: text, with <a href="https://..."> links
+    # kept (anything else is shown as text), e.g. '© <a href="https://www.openstreetmap.org/copyright">
+    # les contributeurs d'OpenStreetMap</a>'. Required when tile_url is set.
+    tile_attribution: str = ""
     # Serve GET /bench/constant, the benchmark's baseline (geosvc_tools/bench.py turns it on).
     # Off in production: the endpoint is then neither served nor in /openapi.json.
     bench_endpoints: bool = False
@@ -68,6 +79,13 @@ class Settings:
     trusted_proxies: str = "127.0.0.1,::1"
     # On SIGTERM a gunicorn worker finishes its in-flight request for at most this long.
     graceful_timeout_s: float = 20.0
+
+    def __post_init__(self):
+        if self.tile_url:
+            tile_origin(self.tile_url)  # raises ConfigError naming the variable
+            if not self.tile_attribution.strip():
+                raise ConfigError(f"{env_name('tile_attribution')} is required when {env_name('tile_url')} is set: "
+                                  "tile providers require their attribution on the map")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
@@ -103,6 +121,25 @@ def _convert(name: str, raw: str, default):
     if isinstance(converted, int | float) and converted <= 0:
         raise ConfigError(f"{name}={raw!r}: must be positive")
     return converted
+
+
+_TILE_HOST = re.compile(r"^(\{s\}\.)?[A-Za-z0-9.-]+(:\d{1,5})?$")
+
+
+def tile_origin(url: str) -> str:
+    """The origin a tile URL template loads from, as a Content-Security-Policy source:
+    `https://tile.openstreetmap.org/{z}/{x}/{y}.png` -> `https://tile.openstreetmap.org`;
+    `https://{s}.tile.example.org/...` -> `https://*.tile.example.org`. Raises ConfigError on
+    anything else than an http(s) URL with {z}, {x} and {y}, without credentials or quotes."""
+    name = env_name("tile_url")
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not _TILE_HOST.match(parts.netloc):
+        raise ConfigError(f"{name}={url!r}: expected an http(s) URL such as "
+                          "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+    if not all(f"{{{key}}}" in url for key in "zxy") or any(c in url for c in "'\" <>;,\\"):
+        raise ConfigError(f"{name}={url!r}: the URL needs {{z}}, {{x}} and {{y}}, "
+                          "and no quote, space, comma or semicolon")
+    return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"
 
 
 def setting_names() -> list[str]:

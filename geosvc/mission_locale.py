@@ -9,6 +9,7 @@ GET /communes/{code}/nearest and /mission-locale with dictionary lookups.
 from __future__ import annotations
 
 import functools
+import re
 
 from psycopg import Cursor
 
@@ -48,7 +49,7 @@ class MissionLocaleTable(NearestTable):
         commune = self._communes.get(code)
         if commune is None:
             return None
-        nearest = [self._site_at(site_id, distance) for site_id, distance in self._nearest[code][:k]]
+        nearest = [self._named(self._site_at(site_id, distance)) for site_id, distance in self._nearest[code][:k]]
         own = self._own_missions(code)
         first = nearest[0] if nearest else None
         return {
@@ -74,6 +75,12 @@ class MissionLocaleTable(NearestTable):
     def _site_at(self, site_id: str, distance_m: float) -> dict:
         return present.with_distance(self._sites[site_id], distance_m)
 
+    def _named(self, site: dict) -> dict:
+        """A nearest site with the readable name of its mission locale (which may not be the
+        commune's own): the campaign page says whose site it is without another request."""
+        mission = self._missions.get(site["mission_locale"])
+        return site | {"mission_locale_name": mission["name"] if mission else None}
+
     def missions(self) -> list[dict]:
         return list(self._missions.values())
 
@@ -95,7 +102,32 @@ def _zone_block(data: dict) -> dict | None:
     zones = data.get("zones")
     if zones is None:
         return None
-    return {"file": zones["file"], "source": zones["source"], "vintage": zones["vintage"]}
+    return {"file": zones["file"], "source": zones["source"], "vintage": zones["vintage"],
+            "month": vintage_month(zones["vintage"])}
+
+
+_MONTHS = {
+    name: number
+    for names in (
+        ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+         "november", "december"),
+        ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+         "novembre", "décembre"),
+    )
+    for number, name in enumerate(names, start=1)
+}
+_MONTH_YEAR = re.compile(r"(?<![^\W\d_])([^\W\d_]+)\s+(\d{4})\b")
+
+
+def vintage_month(vintage: str | None) -> str | None:
+    """`January 2026` (or `janvier 2026`) -> `2026-01`: the zones' month in the form of a site's
+    `record_date`, so that a client can tell a record older than the zones. None when the
+    vintage names no month (it is then never guessed)."""
+    for word, year in _MONTH_YEAR.findall(vintage or ""):
+        number = _MONTHS.get(word.lower())
+        if number:
+            return f"{year}-{number:02d}"
+    return None
 
 
 def build_mission_locale_table(cursor: Cursor) -> MissionLocaleTable:

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import http.server
 import os
+import re
+import struct
 import threading
+import zlib
 from collections.abc import Iterator
 
 from werkzeug.serving import make_server
@@ -80,3 +84,59 @@ def watch(page) -> PageWatch:
 def svg_paths(page, pane: str = "overlay") -> int:
     """How many SVG paths Leaflet drew in a pane (one per polygon, or per circle marker)."""
     return page.locator(f".leaflet-{pane}-pane svg path").count()
+
+
+# --- a tile server for the map's optional tile layer ------------------------------------------
+
+def png(width: int = 256, height: int = 256, rgb: tuple[int, int, int] = (200, 220, 200)) -> bytes:
+    """A plain PNG image of one colour (no imaging library needed)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    row = b"\x00" + bytes(rgb) * width
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(row * height)) + \
+        chunk(b"IEND", b"")
+
+
+TILE_PATH = re.compile(r"^/(\d+)/(\d+)/(\d+)\.png$")
+
+
+@dataclasses.dataclass
+class TileServer:
+    url: str  # the tile URL template, e.g. http://127.0.0.1:PORT/{z}/{x}/{y}.png
+    origin: str
+    requested: list[str]  # the paths asked for, in order
+
+
+@contextlib.contextmanager
+def tile_server() -> Iterator[TileServer]:
+    """A tiny HTTP server on 127.0.0.1 (a free port) answering a PNG for any /{z}/{x}/{y}.png."""
+    image = png()
+    requested: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the standard library's name
+            requested.append(self.path)
+            if not TILE_PATH.match(self.path):
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(image)))
+            self.end_headers()
+            self.wfile.write(image)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, name="tile-server", daemon=True)
+    thread.start()
+    origin = f"http://127.0.0.1:{server.server_port}"
+    try:
+        yield TileServer(url=origin + "/{z}/{x}/{y}.png", origin=origin, requested=requested)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()

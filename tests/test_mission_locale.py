@@ -185,6 +185,52 @@ def test_department_feed_gives_each_commune_its_own_mission_locale(client):
     assert all(c["mission_locale"]["code"] in table[c["code"]] for c in feed["communes"])
 
 
+# --- what the campaign page's card reads (issue 13) -------------------------------------------
+
+def test_the_zone_says_its_month_in_the_form_of_a_record_date(client):
+    from geosvc.mission_locale import vintage_month
+
+    body = client.get("/communes/60612/mission-locale").get_json()
+    assert body["zone"]["vintage"] == "January 2026" and body["zone"]["month"] == "2026-01"
+    assert client.get("/missions-locales").get_json()["zone"]["month"] == "2026-01"
+    # a head office the union's table states carries the zones' month as its record date
+    head = body["mission_locale"]["sites"][0]
+    assert head["confirmed"] and head["record_date"] == body["zone"]["month"]
+    assert [vintage_month(v) for v in ("janvier 2026", "December 2025", "COG 2026", "", None)] == [
+        "2026-01", "2025-12", None, None, None]
+
+
+def test_nearest_sites_name_their_mission_locale(client):
+    names = {m["code"]: m["name"] for m in client.get("/missions-locales").get_json()["missions_locales"]}
+    body = client.get("/communes/60282/mission-locale?k=3").get_json()  # Gouvieux: Creil's site is nearer
+    assert body["nearest_is_own"] is False
+    assert [s["mission_locale_name"] for s in body["nearest"]] == [names[s["mission_locale"]] for s in body["nearest"]]
+    assert body["nearest"][0]["mission_locale_name"] == "Mission locale de Creil"
+    # the own mission locale's sites are its own: no name repeated there
+    assert all("mission_locale_name" not in s for s in body["mission_locale"]["sites"])
+
+
+@pytest.mark.parametrize("code", ["60612", "60282", "59606", "62765"])
+def test_the_answer_is_the_documented_schema(client, code):
+    """The body validates against the schema /openapi.json is generated from (unknown fields refused)."""
+    from geosvc.web.api.schemas import MissionLocaleAnswer
+
+    body = client.get(f"/communes/{code}/mission-locale?k=3").get_json()
+    assert MissionLocaleAnswer().validate(body) == {}
+    document = client.get("/openapi.json").get_json()
+    schemas = document["components"]["schemas"]
+    answer = schemas["MissionLocaleAnswer"]["properties"]
+
+    def referenced(ref: str) -> dict:
+        return schemas[ref.rsplit("/", 1)[1]]
+
+    zone_parts = answer["zone"].get("anyOf") or answer["zone"].get("allOf") or [answer["zone"]]  # nullable
+    zone = referenced(next(part["$ref"] for part in zone_parts if "$ref" in part))
+    assert "month" in zone["properties"] and "month" in zone["required"]
+    nearest = referenced(answer["nearest"]["items"]["$ref"])
+    assert "mission_locale_name" in nearest["properties"] and "distance_m" in nearest["properties"]
+
+
 # --- ingestion safety ------------------------------------------------------------------------
 
 def _rewrite_zones(data_dir: Path, keep) -> None:

@@ -2,6 +2,8 @@
 
 The Content-Security-Policy allows only the app's own scripts, styles and images:
 no inline script, no CDN. Pages must load their JavaScript from files the app serves.
+One exception, only when configured: the map tiles of GEOSVC_TILE_URL, whose origin (and
+nothing else) is added to img-src.
 """
 
 from __future__ import annotations
@@ -12,20 +14,27 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from geosvc.config import Settings, tile_origin
 from geosvc.core.errors import BadRequest
 
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "connect-src 'self'",
-    "font-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+
+def content_security_policy(image_origins: tuple[str, ...] = ()) -> str:
+    """The policy; `image_origins` (the tile server's, when one is configured) join img-src only."""
+    return "; ".join([
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        " ".join(["img-src 'self' data:", *image_origins]),
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ])
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()  # without tiles (deploy/topology.py copies it for nginx)
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -44,8 +53,16 @@ MAX_JSON_DEPTH = 16
 MAX_NUMBER_DIGITS = 100
 
 
+def security_headers(settings: Settings | None) -> dict[str, str]:
+    """The headers of every answer of an app with these settings."""
+    if settings is None or not settings.tile_url:
+        return SECURITY_HEADERS
+    return SECURITY_HEADERS | {"Content-Security-Policy": content_security_policy((tile_origin(settings.tile_url),))}
+
+
 def init_app(app) -> None:
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    headers = security_headers(app.config.get("GEOSVC_SETTINGS"))
 
     @app.before_request
     def reject_nul_bytes():
@@ -62,7 +79,7 @@ def init_app(app) -> None:
 
     @app.after_request
     def add_security_headers(response):
-        for header, value in SECURITY_HEADERS.items():
+        for header, value in headers.items():
             response.headers.setdefault(header, value)
         location = response.headers.get("Location")
         if location:

@@ -104,4 +104,8 @@ def _checked_departement(code: str) -> str:
 def page():
     """The campaign page; its script and styles are files of geosvc/web/static (CSP: no inline code)."""
     settings = current_app.config["GEOSVC_SETTINGS"]
-    return render_template("campaign.html", national_directory_url=settings.national_directory_url)
+    return render_template(
+        "campaign.html", national_directory_url=settings.national_directory_url,
+        # empty unless configured: then no tile layer, and the CSP names no other origin
+        tile_url=settings.tile_url, tile_attribution=settings.tile_attribution,
+    )

@@ -265,6 +265,19 @@ class ZoneOut(Schema):
     file = String(required=True)
     source = String(required=True)
     vintage = String(required=True, metadata={"description": "the month of the union's table"})
+    month = String(required=True, allow_none=True, metadata={
+        "description": "the same month as YYYY-MM, the form of a site's record_date: a site whose record_date "
+                       "is older was recorded before the zones (its address may have moved); null when the "
+                       "vintage names no month",
+        "example": "2026-01",
+    })
+
+
+class NearestSiteOut(NearestMissionOut):
+    mission_locale_name = String(required=True, allow_none=True, metadata={
+        "description": "the readable name of the site's mission locale (which may not be the commune's own); "
+                       "null where no zones are loaded",
+    })
 
 
 class MissionLocaleAnswer(Schema):
@@ -276,8 +289,8 @@ class MissionLocaleAnswer(Schema):
     also = List(Nested(OwnMissionLocaleOut), required=True, metadata={
         "description": "other missions locales the union lists for this commune (usually none)",
     })
-    nearest = List(Nested(NearestMissionOut), required=True, metadata={
-        "description": "the k nearest served sites of any mission locale",
+    nearest = List(Nested(NearestSiteOut), required=True, metadata={
+        "description": "the k nearest served sites of any mission locale, each naming its mission locale",
     })
     nearest_is_own = Boolean(required=True, allow_none=True, metadata={
         "description": "true when the nearest served site belongs to the commune's own mission locale",

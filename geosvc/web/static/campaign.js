@@ -1,16 +1,23 @@
-/* The campaign page: find the nearest mission locale from a commune name (autocomplete),
-   a department -> commune choice, or the device's position.
+/* The campaign page: a young person's own mission locale, from a commune name
+   (autocomplete), a department -> commune choice, or the device's position.
 
-   Served as a file (the Content-Security-Policy allows no inline script). The API URLs
-   come from data-* attributes of <body>, filled by the server (url_for). The map uses
-   Leaflet served by the app, with no tile layer: no tile server is needed or contacted,
-   the commune outline and the sites are drawn on a plain background. */
+   Served as a file (the Content-Security-Policy allows no inline script), with hours.js
+   (opening hours, window.GeosvcHours) and Leaflet. Everything it needs to know comes from
+   data-* attributes of the root element ([data-geosvc-campaign], the page's <body>, filled by
+   the server with url_for): the API paths (CODE stands for a code), resolved against
+   data-api-base (empty: this page's own origin; a widget or a static build names the API's
+   origin there), the national directory's URL, and an optional tile layer (data-tile-url,
+   data-tile-attribution). Without tiles the map draws the commune outline and the sites on a
+   plain background and contacts no other host. */
 (function () {
   "use strict";
 
-  var urls = document.body.dataset;
+  var root = document.querySelector("[data-geosvc-campaign]") || document.body;
+  var urls = root.dataset;
+  var hoursOf = window.GeosvcHours;
   var AUTOCOMPLETE_DELAY_MS = 120;
   var AUTOCOMPLETE_LIMIT = 10;
+  var NEAREST_K = 3;
   // 3 decimals of a degree: about 100 m, plenty to find the nearest office, and less
   // precise than the device's position, which never leaves the page at full precision.
   var POSITION_DECIMALS = 3;
@@ -26,7 +33,11 @@
   var outsideNote = $("hors-region");
   var result = $("resultat");
 
-  function url(template, code) { return template.replace("CODE", encodeURIComponent(code)); }
+  /** An API address: the data-*-url template, CODE replaced, against data-api-base. */
+  function url(template, code) {
+    var path = code === undefined ? template : template.replace("CODE", encodeURIComponent(code));
+    return urls.apiBase ? new URL(path, urls.apiBase).href : path;
+  }
 
   function say(message) { statusLine.textContent = message; }
 
@@ -51,8 +62,6 @@
     if (text !== undefined && text !== null) node.textContent = text;
     return node;
   }
-
-  function distanceText(metres) { return "à " + km.format(metres / 1000) + " km"; }
 
   // --- autocomplete: the ARIA 1.2 combobox pattern (list autocomplete, manual selection) ----
 
@@ -131,7 +140,7 @@
     if (pending) pending.abort();
     if (!query) { closeList(); showOutside(null); return; }
     pending = new AbortController();
-    var address = urls.autocompleteUrl + "?" + new URLSearchParams({ q: query, limit: AUTOCOMPLETE_LIMIT });
+    var address = url(urls.autocompleteUrl) + "?" + new URLSearchParams({ q: query, limit: AUTOCOMPLETE_LIMIT });
     getJSON(address, pending.signal).then(function (body) {
       renderSuggestions(body.communes);
       showOutside(body.hint && body.hint.outside_region, query, body.communes.length);
@@ -192,7 +201,7 @@
   // --- department -> commune ------------------------------------------------------------
 
   function loadDepartements() {
-    getJSON(urls.departementsUrl).then(function (body) {
+    getJSON(url(urls.departementsUrl)).then(function (body) {
       body.departements.forEach(function (departement) {
         var option = element("option", null, departement.nom + " (" + departement.code + ")");
         option.value = departement.code;
@@ -253,30 +262,34 @@
     }, { enableHighAccuracy: false, timeout: 15000, maximumAge: 600000 });
   });
 
-  // --- the answer -----------------------------------------------------------------------
+  // --- the answer: the commune's own mission locale -------------------------------------
 
   var sequence = 0;  // only the latest request may draw the card
 
   function showCommune(code) {
     var ticket = ++sequence;
-    say("Recherche de la mission locale la plus proche…");
-    Promise.all([getJSON(url(urls.nearestUrl, code) + "?k=3"), getJSON(url(urls.outlineUrl, code))])
+    say("Recherche de ta mission locale…");
+    Promise.all([ownMissionLocale(code), getJSON(url(urls.outlineUrl, code))])
       .then(function (answers) {
         if (ticket !== sequence) return;
         var commune = answers[0].commune;
-        render("Depuis " + commune.nom + " (" + commune.departement + ")", answers[0].missions, answers[1], null);
+        render(answers[0], answers[1], null, "Depuis " + commune.nom + " (" + commune.departement + ")");
       })
       .catch(function (error) { if (ticket === sequence) say("La recherche n’a pas abouti : " + error.message); });
   }
 
+  // "Use my location": the point query names the commune, then the same card as for that commune.
   function showPoint(lon, lat) {
     var ticket = ++sequence;
-    var address = urls.pointUrl + "?" + new URLSearchParams({ lon: lon, lat: lat, k: 3 });
-    getJSON(address).then(function (answer) {
-      return getJSON(url(urls.outlineUrl, answer.commune.code)).then(function (outline) {
+    say("Recherche de ta mission locale…");
+    var address = url(urls.pointUrl) + "?" + new URLSearchParams({ lon: lon, lat: lat, k: 1 });
+    getJSON(address).then(function (point) {
+      var code = point.commune.code;
+      return Promise.all([ownMissionLocale(code), getJSON(url(urls.outlineUrl, code))]).then(function (answers) {
         if (ticket !== sequence) return;
-        render("Depuis ta position, à " + answer.commune.nom + " (" + answer.commune.departement + ")",
-          answer.missions, outline, [lat, lon]);
+        var commune = answers[0].commune;
+        render(answers[0], answers[1], [lat, lon], "Depuis ta position, à " + commune.nom + " (" +
+          commune.departement + ") ; distances mesurées depuis la commune");
       });
     }).catch(function (error) {
       if (ticket !== sequence) return;
@@ -286,20 +299,83 @@
     });
   }
 
-  function render(origin, missions, outline, here) {
-    if (!missions.length) { say("Aucune mission locale n’est disponible pour le moment."); return; }
-    var first = missions[0];
+  function ownMissionLocale(code) {
+    return getJSON(url(urls.missionLocaleUrl, code) + "?" + new URLSearchParams({ k: NEAREST_K }));
+  }
+
+  /** The card of an answer of GET /communes/{code}/mission-locale. */
+  function render(answer, outline, here, origin) {
+    var own = answer.mission_locale;
+    var site = own && own.sites.length ? own.sites[0] : null;
+    var shown = site || answer.nearest[0];  // no own mission locale in the data: the nearest site, said so
+    if (!shown) { say("Aucune mission locale n’est disponible pour le moment."); return; }
+    var from = here ? { lat: here[0], lon: here[1] } : answer.commune.point;
+
     $("origine").textContent = origin;
-    $("mission-nom").textContent = first.name;
-    $("mission").dataset.missionId = first.id;
-    $("mission-distance").textContent = distanceText(first.distance_m);
-    $("mission-approx").hidden = first.location_precision !== "commune";
-    renderAddress($("mission-adresse"), first);
-    renderContact($("mission-contact"), first);
-    renderOthers(missions.slice(1, 3));
+    renderZoneNote(answer);
+    $("mission").dataset.missionLocale = own ? own.code : "";
+    $("mission").dataset.missionId = shown.id;
+    $("mission-nom").textContent = own ? own.name : shown.mission_locale_name || shown.name;
+    $("mission-site").textContent = "Site : " + shown.name;
+    $("mission-site").hidden = shown.name === $("mission-nom").textContent;
+    $("mission-distance").textContent = distanceText(shown.distance_m);
+    $("mission-approx").hidden = shown.location_precision !== "commune";
+    renderAddress($("mission-adresse"), shown);
+    renderRecordDate($("mission-date"), shown, answer.zone);
+    renderContact($("mission-contact"), shown);
+    renderHours(shown, answer.zone);
+    $("mission-acces").textContent = accessibilityText(shown);
+    renderDirections($("itineraire"), from, shown, here ? "ta position" : answer.commune.nom);
+    renderNearestOther(answer);
+    renderOthers(otherSites(answer, shown), answer.zone);
     result.hidden = false;
-    drawMap(outline, missions, here);
-    say("Mission locale la plus proche : " + first.name + ", " + distanceText(first.distance_m) + ".");
+    drawMap(outline, mapSites(answer, site, shown), here);
+    say(own
+      ? "Ta mission locale : " + own.name + ", son site le plus proche " + distanceText(shown.distance_m) + "."
+      : "Aucune mission locale n’est rattachée à ta commune dans nos données : voici le site le plus proche.");
+  }
+
+  // What the zones say when it is not simply one mission locale: several, or none.
+  function renderZoneNote(answer) {
+    var note = $("zone-note");
+    var month = zoneMonthText(answer.zone);
+    var source = "la table des zones de l’Union nationale des missions locales" + (month ? " (" + month + ")" : "");
+    note.hidden = true;
+    $("resultat-titre").textContent = "Ta mission locale";
+    if (!answer.mission_locale) {
+      $("resultat-titre").textContent = "Le site le plus proche";
+      note.textContent = answer.zone
+        ? "D’après " + source + ", aucune mission locale n’est rattachée à " + answer.commune.nom + ". Voici le " +
+          "site le plus proche ; appelle-le pour savoir qui t’accompagne."
+        : "Nos données ne disent pas à quelle mission locale " + answer.commune.nom + " est rattachée. Voici le " +
+          "site le plus proche ; appelle-le pour savoir qui t’accompagne.";
+      note.hidden = false;
+    } else if (answer.also.length) {
+      var names = [answer.mission_locale].concat(answer.also).map(function (mission) { return mission.name; });
+      note.textContent = "D’après " + source + ", " + answer.commune.nom + " est rattachée à plusieurs missions " +
+        "locales : " + names.join(", ") + ". Voici celle dont un site est le plus proche ; les autres sont listées " +
+        "plus bas.";
+      note.hidden = false;
+    }
+  }
+
+  // The nearest site of any mission locale, when it is another one's: said in one plain sentence.
+  function renderNearestOther(answer) {
+    var note = $("plus-proche");
+    var nearest = answer.nearest[0];
+    note.hidden = true;
+    if (!answer.mission_locale || answer.nearest_is_own !== false || !nearest) return;
+    var whose = nearest.mission_locale_name || nearest.name;
+    whose = /^mission locale /i.test(whose) ? "la mission locale " + whose.slice("mission locale ".length) : "« " + whose + " »";
+    var where = nearest.city && whose.indexOf(nearest.city) < 0 ? " (à " + nearest.city + ")" : "";
+    note.textContent = "Le site le plus proche, " + distanceText(nearest.distance_m) + ", est celui de " + whose +
+      where + " ; c’est ta mission locale qui t’accompagne.";
+    note.dataset.missionId = nearest.id;
+    note.hidden = false;
+  }
+
+  function distanceText(metres) {
+    return metres < 100 ? "à moins de 100 m" : "à " + km.format(metres / 1000) + " km";
   }
 
   function renderAddress(target, site) {
@@ -308,24 +384,177 @@
     target.appendChild(document.createTextNode([site.postcode, site.city].filter(Boolean).join(" ")));
   }
 
+  // The zones' month ("2026-01") in French: "janvier 2026".
+  function zoneMonthText(zone) {
+    if (!zone || !zone.month) return "";
+    var parts = zone.month.split("-");
+    return new Intl.DateTimeFormat("fr-FR", { month: "long", year: "numeric", timeZone: "UTC" })
+      .format(new Date(Date.UTC(Number(parts[0]), Number(parts[1]) - 1, 1)));
+  }
+
+  /** Whether a site's record predates the zones (its address, hours and contacts may have changed). */
+  function recordedBefore(site, zone) {
+    if (!site.record_date) return false;
+    if (!zone || !zone.month) return true;  // nothing to compare with: say the date
+    return site.record_date.slice(0, 7) < zone.month;
+  }
+
+  // "adresse relevée en 2016, appelle avant de te déplacer": an address the union's table of the
+  // zones' month does not confirm, from an older record. A confirmed one (the union's own head-office
+  // address) needs no warning; its hours and phone, if any, are dated where they are shown.
+  function recordDateText(site, zone) {
+    if (site.confirmed || !recordedBefore(site, zone)) return "";
+    return "Adresse relevée en " + site.record_date.slice(0, 4) + ", " +
+      (site.phone ? "appelle avant de te déplacer." : "vérifie-la avant de te déplacer.");
+  }
+
+  function renderRecordDate(target, site, zone) {
+    target.textContent = recordDateText(site, zone);
+    target.hidden = !target.textContent;
+  }
+
+  /** "03 44 24 22 07" -> "tel:+33344242207"; other forms keep their digits and a leading +. */
+  function phoneHref(phone) {
+    var digits = String(phone).replace(/[^\d+]/g, "");
+    if (/^0\d{9}$/.test(digits)) digits = "+33" + digits.slice(1);
+    return "tel:" + digits;
+  }
+
   function renderContact(target, site) {
     clear(target);
+    function line(label, link) {
+      var item = element("li");
+      item.appendChild(document.createTextNode(label + " : "));
+      item.appendChild(link);
+      target.appendChild(item);
+    }
     if (site.phone) {
       var phone = element("a", null, site.phone);
-      phone.href = "tel:" + site.phone.replace(/\s+/g, "");
-      target.appendChild(document.createTextNode("Téléphone : "));
-      target.appendChild(phone);
+      phone.href = phoneHref(site.phone);
+      line("Téléphone", phone);
+    }
+    if (site.email && /^[^\s@<>]+@[^\s@<>]+$/.test(site.email)) {
+      var mail = element("a", null, site.email);
+      mail.href = "mailto:" + site.email;
+      line("E-mail", mail);
     }
     if (site.website && /^https?:\/\//.test(site.website)) {
-      if (site.phone) target.appendChild(element("br"));
-      var link = element("a", null, "Site web");
-      link.href = site.website;
-      link.rel = "noopener";
-      target.appendChild(link);
+      line("Site web", externalLink(site.website.replace(/^https?:\/\/(www\.)?/, "").replace(/\/$/, ""), site.website));
+    }
+    if (!target.firstChild) {
+      var none = element("li", null, "Pas de téléphone ni d’e-mail dans nos données.");
+      target.appendChild(none);
     }
   }
 
-  function renderOthers(others) {
+  /** A link that opens in a new tab, and says so to screen readers. */
+  function externalLink(text, href) {
+    var link = element("a", null, text);
+    link.href = href;
+    link.target = "_blank";
+    link.rel = "noopener";
+    link.appendChild(element("span", "visually-hidden", " (nouvel onglet)"));
+    return link;
+  }
+
+  // --- opening hours (the rules are in hours.js) ---------------------------------------------
+
+  function hoursState(site) {
+    return hoursOf ? hoursOf.describe(hoursOf.openingState(site.hours, new Date())) : "Horaires non connus";
+  }
+
+  function renderHours(site, zone) {
+    var state = $("mission-ouvert");
+    var list = $("mission-horaires");
+    var notes = $("mission-horaires-notes");
+    clear(list);
+    clear(notes);
+    var known = hoursOf && hoursOf.week(site.hours).length > 0;
+    state.textContent = known ? hoursState(site) : "Horaires non connus" + (site.phone ? " : appelle avant de te déplacer." : ".");
+    state.className = "open-state " + (known ? hoursOf.openingState(site.hours, new Date()).status : "unknown");
+    if (known) {
+      hoursOf.week(site.hours).forEach(function (line) {
+        var item = element("li");
+        item.appendChild(element("span", "days", line.days + " : "));
+        item.appendChild(document.createTextNode(line.times));
+        list.appendChild(item);
+      });
+    }
+    ((site.hours && site.hours.notes) || []).forEach(function (text) { notes.appendChild(element("li", null, text)); });
+    if ((known || notes.firstChild) && site.record_date && recordedBefore(site, zone)) {
+      notes.appendChild(element("li", null, "Horaires relevés en " + site.record_date.slice(0, 4) +
+        " : ils ont pu changer."));
+    }
+    list.hidden = !list.firstChild;
+    notes.hidden = !notes.firstChild;
+  }
+
+  // The directory's accessibility code, as the record gives it (ACC, NAC): never guessed.
+  function accessibilityText(site) {
+    var year = site.record_date ? " (fiche de l’annuaire, " + site.record_date.slice(0, 4) + ")" : "";
+    if (site.accessibility === "ACC") return "Accès : le lieu est indiqué accessible aux personnes à mobilité réduite" + year + ".";
+    if (site.accessibility === "NAC") {
+      return "Accès : le lieu est indiqué non accessible aux personnes à mobilité réduite" + year +
+        " ; appelle pour convenir d’un autre lieu de rendez-vous.";
+    }
+    if (site.accessibility) return "Accès : code « " + site.accessibility + " » de la fiche de l’annuaire" + year + ".";
+    return "Accessibilité non connue.";
+  }
+
+  // --- directions: plain links, no key, no tracking ------------------------------------------
+
+  function coordinates(point) { return point.lat + "," + point.lon; }
+
+  /** The "Comment y aller" links from `from` ({lat, lon}) to a site: OpenStreetMap's routing
+      (FOSSGIS's OSRM, on foot, by bike, by car), Google Maps' public transport (a plain Maps URL:
+      destination only, the device says where it is), and a geo: URI for a phone's map app. */
+  function directions(from, site) {
+    // numbers only: no escaping needed, and the links read as OpenStreetMap documents them
+    var route = coordinates(from) + ";" + coordinates(site);
+    function osm(engine) { return "https://www.openstreetmap.org/directions?engine=" + engine + "&route=" + route; }
+    return [
+      { text: "À pied", by: "OpenStreetMap", href: osm("fossgis_osrm_foot") },
+      { text: "À vélo", by: "OpenStreetMap", href: osm("fossgis_osrm_bike") },
+      { text: "En voiture", by: "OpenStreetMap", href: osm("fossgis_osrm_car") },
+      {
+        text: "En transports en commun", by: "Google Maps",
+        href: "https://www.google.com/maps/dir/?api=1&destination=" + coordinates(site) + "&travelmode=transit",
+      },
+      { text: "Dans l’appli de cartes de ton téléphone", by: null, href: "geo:" + coordinates(site) },
+    ];
+  }
+
+  function renderDirections(target, from, site, fromName) {
+    clear(target);
+    directions(from, site).forEach(function (entry) {
+      var item = element("li");
+      var link = entry.by ? externalLink(entry.text, entry.href) : element("a", null, entry.text);
+      if (!entry.by) link.href = entry.href;
+      item.appendChild(link);
+      if (entry.by) item.appendChild(element("span", "by", " (" + entry.by + ")"));
+      target.appendChild(item);
+    });
+    $("itineraire-aide").textContent = "Itinéraires depuis " + fromName + " vers le site" +
+      (site.location_precision === "commune" ? " (position approximative : le centre de sa commune)" : "") +
+      ", calculés par ces services.";
+  }
+
+  // --- the other sites -------------------------------------------------------------------------
+
+  /** The sites listed under the card: the own mission locale's others, then those of the other
+      missions locales the zones name for the commune; without any, the next nearest sites. */
+  function otherSites(answer, shown) {
+    var own = answer.mission_locale;
+    if (!own) {
+      $("autres-titre").textContent = "Les sites suivants";
+      return answer.nearest.slice(1);
+    }
+    $("autres-titre").textContent = answer.also.length ? "Les autres sites de ces missions locales" : "Ses autres sites";
+    return answer.also.reduce(function (sites, mission) { return sites.concat(mission.sites); },
+      own.sites.filter(function (site) { return site.id !== shown.id; }));
+  }
+
+  function renderOthers(others, zone) {
     var list = $("autres");
     clear(list);
     others.forEach(function (site) {
@@ -338,19 +567,94 @@
       if (site.location_precision === "commune") {
         item.appendChild(element("span", "approx", "adresse approximative : position de la commune"));
       }
+      var dated = recordDateText(site, zone);
+      if (dated) item.appendChild(element("span", "dated", dated));
+      if (site.phone) {
+        var phone = element("a", null, site.phone);
+        phone.href = phoneHref(site.phone);
+        var line = element("span", "where");
+        line.appendChild(document.createTextNode("Téléphone : "));
+        line.appendChild(phone);
+        item.appendChild(line);
+      }
+      item.appendChild(element("span", "where", hoursState(site)));
       list.appendChild(item);
     });
+    list.hidden = $("autres-titre").hidden = !others.length;
   }
 
-  // --- the map: no tiles, the outline and the sites on a plain background ----------------
+  // --- the map: the outline and the sites, on tiles only when configured ----------------------
+
+  /** What the map shows: the own site shown on the card first, the mission locale's other sites,
+      and the nearest site of another mission locale when it is nearer. */
+  function mapSites(answer, ownSite, shown) {
+    var own = answer.mission_locale ? answer.mission_locale.sites : [shown];
+    answer.also.forEach(function (mission) { own = own.concat(mission.sites); });
+    var sites = own.map(function (site, position) { return { site: site, role: position === 0 ? "own" : "own-other" }; });
+    var nearest = answer.nearest[0];
+    if (ownSite && answer.nearest_is_own === false && nearest) sites.push({ site: nearest, role: "other" });
+    return sites;
+  }
+
+  var MARKERS = {
+    own: { radius: 9, fillColor: "#e07000" },
+    "own-other": { radius: 7, fillColor: "#f5b26b" },
+    other: { radius: 7, fillColor: "#8a8a8a" },
+  };
 
   var map = null;
   var layers = null;
 
-  function drawMap(outline, missions, here) {
+  /** Only <a href="http(s)://..."> and text of the configured attribution: it goes into
+      Leaflet's attribution control, which takes HTML. */
+  function safeAttribution(text) {
+    var parsed = new DOMParser().parseFromString("<body>" + text, "text/html").body;
+    var out = document.createElement("span");
+    (function copy(from, to) {
+      Array.prototype.forEach.call(from.childNodes, function (node) {
+        if (node.nodeType === 3) { to.appendChild(document.createTextNode(node.textContent)); return; }
+        if (node.nodeType !== 1) return;
+        var href = node.tagName === "A" ? node.getAttribute("href") || "" : "";
+        if (/^https?:\/\//.test(href)) {
+          var link = document.createElement("a");
+          link.href = href;
+          link.target = "_blank";
+          link.rel = "noopener";
+          copy(node, link);
+          to.appendChild(link);
+        } else {
+          copy(node, to);
+        }
+      });
+    }(parsed, out));
+    return out.innerHTML;
+  }
+
+  function tileLayer() {
+    // A tile sends the page's origin as its Referer (a tile server's usage policy may ask for it),
+    // although the page's own Referrer-Policy is no-referrer: Leaflet 1.9 has no option for that.
+    var Tiles = L.TileLayer.extend({
+      createTile: function (coords, done) {
+        var tile = document.createElement("img");
+        L.DomEvent.on(tile, "load", L.Util.bind(this._tileOnLoad, this, done, tile));
+        L.DomEvent.on(tile, "error", L.Util.bind(this._tileOnError, this, done, tile));
+        tile.alt = "";
+        tile.referrerPolicy = "strict-origin";
+        tile.src = this.getTileUrl(coords);
+        return tile;
+      },
+    });
+    return new Tiles(urls.tileUrl, { attribution: safeAttribution(urls.tileAttribution || ""), maxZoom: 19 });
+  }
+
+  function drawMap(outline, sites, here) {
     if (typeof L === "undefined") return;  // Leaflet missing: the card says it all
     if (!map) {
       map = L.map("carte", { scrollWheelZoom: false, dragging: !L.Browser.mobile, tap: false, zoomSnap: 0.25 });
+      if (urls.tileUrl) {
+        tileLayer().addTo(map);
+        $("carte").classList.add("tiled");
+      }
       layers = L.layerGroup().addTo(map);
     }
     layers.clearLayers();
@@ -358,11 +662,11 @@
     var polygon = L.geoJSON(outline, { style: { color: "#1d4f91", weight: 2, fillColor: "#1d4f91", fillOpacity: 0.12 } });
     polygon.addTo(layers);
     bounds.extend(polygon.getBounds());
-    missions.forEach(function (site, position) {
-      var nearest = position === 0;
+    sites.forEach(function (entry) {
+      var site = entry.site;
+      var style = MARKERS[entry.role];
       var marker = L.circleMarker([site.lat, site.lon], {
-        radius: nearest ? 9 : 7, color: "#222", weight: 1.5,
-        fillColor: nearest ? "#e07000" : "#8a8a8a", fillOpacity: 0.95,
+        radius: style.radius, color: "#222", weight: 1.5, fillColor: style.fillColor, fillOpacity: 0.95,
       });
       // a node with textContent: Leaflet puts a string tooltip in as HTML, and names are data
       marker.bindTooltip(element("span", null, site.name + " (" + distanceText(site.distance_m) + ")"));
@@ -376,7 +680,7 @@
     }
     map.invalidateSize();
     // room for the zoom buttons (top left) and the attribution (bottom right)
-    map.fitBounds(bounds, { paddingTopLeft: [48, 24], paddingBottomRight: [24, 32] });
+    map.fitBounds(bounds, { paddingTopLeft: [48, 24], paddingBottomRight: [24, 32], maxZoom: 16 });
   }
 
   // --- data vintage -----------------------------------------------------------------------
