@@ -9,7 +9,10 @@ PYTHON=${PYTHON:-python3}
 # nginx: the buffering, caching front of the production topology (deploy/); redis-server: the
 # rate-limit counters shared by the workers; systemd: systemd-analyze verify of deploy/*.service;
 # gdal-bin: ogrinfo, the GIS client that reads coverage.gpkg and the `analyse` views in tests/test_geopackage.py.
-APT_PACKAGES=(postgresql-15 postgresql-15-postgis-3 postgresql-contrib wrk chromium nginx redis-server systemd gdal-bin)
+# nodejs: tests/test_client_search.py runs the client-side search in node, even where node_modules
+# is already installed and the npm step below does not run.
+APT_PACKAGES=(postgresql-15 postgresql-15-postgis-3 postgresql-contrib wrk chromium nginx redis-server systemd gdal-bin
+              nodejs)
 # Debian's python3 needs python3-venv for `python3 -m venv`; other Pythons bring it.
 "$PYTHON" -c "import venv, ensurepip" 2>/dev/null || APT_PACKAGES+=(python3-venv)
 
