@@ -241,9 +241,11 @@ def _sounds(text: str) -> str:
 
 # at the end of a word: consonants are silent (Amiens, Calais), -er is heard as "é" (Villers),
 # and a final e is mute (Lille, Étaples)
-_FINAL_E_SOUND = re.compile(r"(?<=[a-zA-Z])er(?![a-z])")
-_SILENT_END = re.compile(r"(?<=[a-zA-Z])[sxtdpzg]+(?![a-z])")
-_MUTE_E = re.compile(r"(?<=[a-zA-Z]{2})e(?![a-z])")
+# At the end of a word: before no letter at all (the upper-case letters are sounds already
+# written: the t of "kentin" is heard, "kAtI").
+_FINAL_E_SOUND = re.compile(r"(?<=[a-zA-Z])er(?![a-zA-Z])")
+_SILENT_END = re.compile(r"(?<=[a-zA-Z])[sxtdpzg]+(?![a-zA-Z])")
+_MUTE_E = re.compile(r"(?<=[a-zA-Z]{2})e(?![a-zA-Z])")
 
 
 def _silent_endings(text: str) -> str:

@@ -302,10 +302,10 @@
   }
 
   function isLetter(ch) { return ch !== undefined && /[a-zA-Z]/.test(ch); }
-  function isLower(ch) { return ch !== undefined && ch >= "a" && ch <= "z"; }
 
   function silentEndings(text) {
-    // at the end of a word (before anything but a lower-case letter): consonants s x t d p z g
+    // at the end of a word (before no letter: upper-case letters are sounds already written):
+    // consonants s x t d p z g
     // after a letter are silent, -er after a letter is "e", then an e after two letters is mute
     var out = "";
     var i = 0;
@@ -313,7 +313,7 @@
       if ("sxtdpzg".indexOf(text[i]) >= 0 && isLetter(text[i - 1])) {
         var j = i;
         while (j < text.length && "sxtdpzg".indexOf(text[j]) >= 0) j++;
-        if (!isLower(text[j])) {
+        if (!isLetter(text[j])) {
           i = j;
           continue;
         }
@@ -324,7 +324,7 @@
     text = out;
     out = "";
     for (i = 0; i < text.length; i++) {
-      if (text[i] === "e" && text[i + 1] === "r" && isLetter(text[i - 1]) && !isLower(text[i + 2])) {
+      if (text[i] === "e" && text[i + 1] === "r" && isLetter(text[i - 1]) && !isLetter(text[i + 2])) {
         out += "e";
         i++;
       } else {
@@ -334,7 +334,7 @@
     text = out;
     out = "";
     for (i = 0; i < text.length; i++) {
-      if (!(text[i] === "e" && isLetter(text[i - 1]) && isLetter(text[i - 2]) && !isLower(text[i + 1]))) {
+      if (!(text[i] === "e" && isLetter(text[i - 1]) && isLetter(text[i - 2]) && !isLetter(text[i + 1]))) {
         out += text[i];
       }
     }
