@@ -52,6 +52,11 @@ class Settings:
     # Origins (comma-separated, e.g. "https://campagne.example.fr") whose pages may call the
     # API from the browser (CORS); empty: none. Parsed by geosvc/campaign/cors.py.
     cors_origins: str = ""
+    # Origins (comma-separated) whose pages may show the embeddable widget (GET /widget, in an
+    # <iframe> that /widget.js inserts): its Content-Security-Policy frame-ancestors. Empty: 'none',
+    # no site may frame it. "*" for any site; "https://*.example.fr" for its subdomains. Separate
+    # from cors_origins: framing our page and reading our JSON are different grants (docs/CAMPAIGN.md).
+    embed_origins: str = ""
     # Where the campaign page sends a young person whose commune is outside the region: the
     # State's directory of public services, which lists every mission locale of France.
     national_directory_url: str = "https://lannuaire.service-public.fr/"
@@ -81,6 +86,7 @@ class Settings:
     graceful_timeout_s: float = 20.0
 
     def __post_init__(self):
+        frame_ancestors(self.embed_origins)  # raises ConfigError naming the variable
         if self.tile_url:
             tile_origin(self.tile_url)  # raises ConfigError naming the variable
             if not self.tile_attribution.strip():
@@ -140,6 +146,25 @@ def tile_origin(url: str) -> str:
         raise ConfigError(f"{name}={url!r}: the URL needs {{z}}, {{x}} and {{y}}, "
                           "and no quote, space, comma or semicolon")
     return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"
+
+
+# scheme://host[:port], or scheme://*.host[:port] for every subdomain: a CSP source expression
+# that names exactly what a browser sends as a framing page's origin, nothing else.
+_EMBED_ORIGIN = re.compile(r"^https?://(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:\d{1,5})?$")
+
+
+def frame_ancestors(raw: str) -> str:
+    """The CSP frame-ancestors sources of GEOSVC_EMBED_ORIGINS: `https://a.fr, https://b.fr/` ->
+    `https://a.fr https://b.fr`; empty -> `'none'`; `*` -> `*`. Raises ConfigError on anything
+    that is not an origin (a path, a quote, a semicolon that would end the directive)."""
+    origins = list(dict.fromkeys(origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip()))
+    for origin in origins:
+        if origin != "*" and not _EMBED_ORIGIN.match(origin):
+            raise ConfigError(f"{env_name('embed_origins')}={raw!r}: {origin!r} is not an origin like "
+                              "https://campagne.example.fr (or https://*.example.fr, or *)")
+    if "*" in origins:
+        return "*"
+    return " ".join(origins) or "'none'"
 
 
 def setting_names() -> list[str]:

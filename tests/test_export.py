@@ -54,3 +54,13 @@ def test_export_without_a_database_is_a_clear_error(tmp_path):
     assert result.exit_code == 1
     assert "not reachable" in result.output
     assert not (tmp_path / "x" / "index.json").exists()
+
+
+def test_export_takes_either_out_or_site(tmp_path):
+    runner = CliRunner()
+    neither = runner.invoke(main, ["export"])
+    both = runner.invoke(main, ["export", "--out", str(tmp_path / "a"), "--site", str(tmp_path / "b")])
+    for result in (neither, both):
+        assert result.exit_code == 2
+        assert "either --out (the feeds) or --site (the whole page)" in result.output
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()

@@ -153,15 +153,30 @@ def serve(host: str, port: int, workers: int) -> None:
 
 
 @main.command()
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the JSON files (created if missing; files of a previous export are replaced).")
-def export(out_dir: Path) -> None:
-    """Write the campaign feeds as static JSON files, with an index (host them with no running service)."""
-    from geosvc.campaign.export import export as run_export
+@click.option("--site", "site_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the whole campaign page as static files (new, empty, or a previous build, "
+                   "which is replaced whole).")
+def export(out_dir: Path | None, site_dir: Path | None) -> None:
+    """Write the campaign feeds as static JSON files, with an index (--out), or the whole campaign
+    page with its data (--site): host them with no running service."""
     from geosvc.core.errors import ApiError
 
+    if (out_dir is None) == (site_dir is None):
+        raise click.UsageError("give either --out (the feeds) or --site (the whole page)")
     try:
-        lines = run_export(_settings(), out_dir)
+        if site_dir is not None:
+            from geosvc.campaign.site_export import SiteExportError, export_site
+
+            try:
+                lines = export_site(_settings(), site_dir)
+            except SiteExportError as exc:
+                raise click.ClickException(str(exc)) from exc
+        else:
+            from geosvc.campaign.export import export as run_export
+
+            lines = run_export(_settings(), out_dir)
     except ApiError as exc:
         raise click.ClickException(exc.message) from exc
     for line in lines:

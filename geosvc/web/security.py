@@ -4,6 +4,10 @@ The Content-Security-Policy allows only the app's own scripts, styles and images
 no inline script, no CDN. Pages must load their JavaScript from files the app serves.
 One exception, only when configured: the map tiles of GEOSVC_TILE_URL, whose origin (and
 nothing else) is added to img-src.
+
+No page may be framed (`frame-ancestors 'none'`, `X-Frame-Options: DENY`), except the
+embeddable widget `GET /widget` (`framable`): the sites of GEOSVC_EMBED_ORIGINS may frame it,
+nobody when that is empty. `GET /widget.js` is a script other sites load (`cross_origin_script`).
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from geosvc.config import Settings, tile_origin
+from geosvc.config import Settings, frame_ancestors, tile_origin
 from geosvc.core.errors import BadRequest
 
 
-def content_security_policy(image_origins: tuple[str, ...] = ()) -> str:
-    """The policy; `image_origins` (the tile server's, when one is configured) join img-src only."""
+def content_security_policy(image_origins: tuple[str, ...] = (), ancestors: str = "'none'") -> str:
+    """The policy; `image_origins` (the tile server's, when one is configured) join img-src only;
+    `ancestors`: who may frame the page ('none' but for the widget)."""
     return "; ".join([
         "default-src 'self'",
         "script-src 'self'",
@@ -30,7 +35,7 @@ def content_security_policy(image_origins: tuple[str, ...] = ()) -> str:
         "object-src 'none'",
         "base-uri 'none'",
         "form-action 'self'",
-        "frame-ancestors 'none'",
+        f"frame-ancestors {ancestors}",
     ])
 
 
@@ -57,7 +62,35 @@ def security_headers(settings: Settings | None) -> dict[str, str]:
     """The headers of every answer of an app with these settings."""
     if settings is None or not settings.tile_url:
         return SECURITY_HEADERS
-    return SECURITY_HEADERS | {"Content-Security-Policy": content_security_policy((tile_origin(settings.tile_url),))}
+    return SECURITY_HEADERS | {"Content-Security-Policy": content_security_policy(_image_origins(settings))}
+
+
+def _image_origins(settings: Settings | None) -> tuple[str, ...]:
+    return (tile_origin(settings.tile_url),) if settings is not None and settings.tile_url else ()
+
+
+def framable(response, settings: Settings):
+    """The widget's page: framable by the origins of GEOSVC_EMBED_ORIGINS only (frame-ancestors),
+    without X-Frame-Options, which knows no list of origins (a browser that predates
+    frame-ancestors would refuse every frame). Empty setting: 'none' and DENY, as everywhere."""
+    ancestors = frame_ancestors(settings.embed_origins)
+    response.headers["Content-Security-Policy"] = content_security_policy(_image_origins(settings), ancestors)
+    response.geosvc_framable = ancestors != "'none'"  # add_security_headers then adds no X-Frame-Options
+    return response
+
+
+# A script other sites include with <script src>: a script tag needs no CORS, but a site that pins
+# it with Subresource Integrity loads it in CORS mode (crossorigin="anonymous"), and one whose
+# pages are cross-origin isolated (COEP require-corp) needs CORP. Public file, no credentials.
+CROSS_ORIGIN_SCRIPT_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Cross-Origin-Resource-Policy": "cross-origin",
+}
+
+
+def cross_origin_script(response):
+    response.headers.update(CROSS_ORIGIN_SCRIPT_HEADERS)
+    return response
 
 
 def init_app(app) -> None:
@@ -79,8 +112,10 @@ def init_app(app) -> None:
 
     @app.after_request
     def add_security_headers(response):
+        framable_page = getattr(response, "geosvc_framable", False)  # framable(): the CSP says who
         for header, value in headers.items():
-            response.headers.setdefault(header, value)
+            if not (framable_page and header == "X-Frame-Options"):
+                response.headers.setdefault(header, value)
         location = response.headers.get("Location")
         if location:
             response.headers["Location"] = relative(location)

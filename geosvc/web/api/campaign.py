@@ -1,5 +1,6 @@
 """The campaign site: department -> commune -> nearest mission feeds, the point search behind
-"use my location", commune outlines for the map, and the page itself (`/`, in French).
+"use my location", commune outlines for the map, the page itself (`/`, in French), and the
+embeddable widget (`/widget.js` inserts an <iframe> of `/widget` into another site).
 
 Thin adapters: documents come from geosvc.campaign.feeds, caching from geosvc.httpcache.
 """
@@ -7,7 +8,7 @@ Thin adapters: documents come from geosvc.campaign.feeds, caching from geosvc.ht
 from __future__ import annotations
 
 from apiflask import APIBlueprint
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, make_response, render_template, request, send_from_directory
 
 from geosvc.campaign import feeds, store
 from geosvc.core.errors import BadRequest
@@ -25,13 +26,16 @@ from geosvc.web.api.campaign_schemas import (
 )
 from geosvc.web.api.communes import checked_code, unknown_commune
 from geosvc.web.httpcache import GEOJSON, NO_STORE, Representation, cacheable
+from geosvc.web.security import cross_origin_script, framable
 from geosvc.web.state import campaign_feeds, point_locator, read_db
 
 bp = APIBlueprint("campaign", __name__, tag="Campaign site")
 page_bp = Blueprint("campaign_page", __name__)
 
 _ERRORS = {400: "Bad Request", 404: "Not Found", 503: "Service Unavailable"}
-
+# /widget.js is pasted into other sites' pages, so its URL cannot change with its content: browsers
+# and CDNs may keep it an hour, then revalidate (ETag). An update reaches every host within that.
+WIDGET_SCRIPT_MAX_AGE_S = 3600
 
 
 @bp.get("/departements")
@@ -100,12 +104,36 @@ def _checked_departement(code: str) -> str:
     return code
 
 
+def _page_settings() -> dict:
+    settings = current_app.config["GEOSVC_SETTINGS"]
+    return {
+        "national_directory_url": settings.national_directory_url,
+        # empty unless configured: then no tile layer, and the CSP names no other origin
+        "tile_url": settings.tile_url, "tile_attribution": settings.tile_attribution,
+    }
+
+
 @page_bp.get("/")
 def page():
     """The campaign page; its script and styles are files of geosvc/web/static (CSP: no inline code)."""
-    settings = current_app.config["GEOSVC_SETTINGS"]
-    return render_template(
-        "campaign.html", national_directory_url=settings.national_directory_url,
-        # empty unless configured: then no tile layer, and the CSP names no other origin
-        tile_url=settings.tile_url, tile_attribution=settings.tile_attribution,
-    )
+    return render_template("campaign.html", **_page_settings())
+
+
+@page_bp.get("/widget")
+def widget():
+    """The embeddable widget: the campaign page's UI, compact, framable by the sites of
+    GEOSVC_EMBED_ORIGINS only. `?departement=80` preselects a department (another value: none)."""
+    departement = request.args.get("departement", "").strip().upper()
+    if not DEPARTEMENT_CODE.match(departement):
+        departement = ""
+    page = make_response(render_template("widget.html", departement=departement, **_page_settings()))
+    return framable(page, current_app.config["GEOSVC_SETTINGS"])
+
+
+@page_bp.get("/widget.js")
+def widget_script():
+    """The script another site includes beside a <div data-geosvc-widget>: it inserts the frame."""
+    script = send_from_directory(current_app.static_folder, "widget.js", mimetype="text/javascript",
+                                 max_age=WIDGET_SCRIPT_MAX_AGE_S)
+    script.cache_control.public = True
+    return cross_origin_script(script)

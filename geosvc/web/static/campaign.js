@@ -5,10 +5,14 @@
    (opening hours, window.GeosvcHours) and Leaflet. Everything it needs to know comes from
    data-* attributes of the root element ([data-geosvc-campaign], the page's <body>, filled by
    the server with url_for): the API paths (CODE stands for a code), resolved against
-   data-api-base (empty: this page's own origin; a widget or a static build names the API's
+   data-api-base (empty: this page's own origin; a page on another host names the API's
    origin there), the national directory's URL, and an optional tile layer (data-tile-url,
    data-tile-attribution). Without tiles the map draws the commune outline and the sites on a
-   plain background and contacts no other host. */
+   plain background and contacts no other host.
+
+   All the data comes through `data` (below): the API by default; in a static build
+   (data-static="1", `geosvc export --site`), static_data.js (window.GeosvcStatic) answers the
+   autocomplete, the point query and the own mission locale from files. */
 (function () {
   "use strict";
 
@@ -52,6 +56,25 @@
         return body;
       });
     });
+  }
+
+  /** Where the page's answers come from: the API; in a static build, files (static_data.js). */
+  var data = {
+    departements: function () { return getJSON(url(urls.departementsUrl)); },
+    communes: function (code) { return getJSON(url(urls.feedUrl, code)); },
+    missionLocale: function (code) {
+      return getJSON(url(urls.missionLocaleUrl, code) + "?" + new URLSearchParams({ k: NEAREST_K }));
+    },
+    outline: function (code) { return getJSON(url(urls.outlineUrl, code)); },
+    autocomplete: function (query, limit, signal) {
+      return getJSON(url(urls.autocompleteUrl) + "?" + new URLSearchParams({ q: query, limit: limit }), signal);
+    },
+    point: function (lon, lat) {
+      return getJSON(url(urls.pointUrl) + "?" + new URLSearchParams({ lon: lon, lat: lat, k: 1 }));
+    },
+  };
+  if (urls.static && window.GeosvcStatic) {
+    data = window.GeosvcStatic.source(data, { urls: urls, getJSON: getJSON, url: url });
   }
 
   function clear(element) { while (element.firstChild) element.removeChild(element.firstChild); }
@@ -140,8 +163,7 @@
     if (pending) pending.abort();
     if (!query) { closeList(); showOutside(null); return; }
     pending = new AbortController();
-    var address = url(urls.autocompleteUrl) + "?" + new URLSearchParams({ q: query, limit: AUTOCOMPLETE_LIMIT });
-    getJSON(address, pending.signal).then(function (body) {
+    data.autocomplete(query, AUTOCOMPLETE_LIMIT, pending.signal).then(function (body) {
       renderSuggestions(body.communes);
       showOutside(body.hint && body.hint.outside_region, query, body.communes.length);
     }).catch(function (error) {
@@ -197,11 +219,13 @@
   });
 
   input.addEventListener("blur", function () { setTimeout(closeList, 0); });
+  // a static build fetches its search index here, not with the page
+  if (data.warm) input.addEventListener("focus", data.warm);
 
   // --- department -> commune ------------------------------------------------------------
 
   function loadDepartements() {
-    getJSON(url(urls.departementsUrl)).then(function (body) {
+    data.departements().then(function (body) {
       body.departements.forEach(function (departement) {
         var option = element("option", null, departement.nom + " (" + departement.code + ")");
         option.value = departement.code;
@@ -225,7 +249,7 @@
     communeSelect.disabled = true;
     if (!code) { resetCommuneSelect("Choisis d’abord ton département"); return; }
     resetCommuneSelect("Chargement…");
-    getJSON(url(urls.feedUrl, code)).then(function (feed) {
+    data.communes(code).then(function (feed) {
       resetCommuneSelect("Choisis ta commune (" + feed.count + ")");
       var fragment = document.createDocumentFragment();
       feed.communes.forEach(function (commune) {
@@ -269,7 +293,7 @@
   function showCommune(code) {
     var ticket = ++sequence;
     say("Recherche de ta mission locale…");
-    Promise.all([ownMissionLocale(code), getJSON(url(urls.outlineUrl, code))])
+    Promise.all([data.missionLocale(code), data.outline(code)])
       .then(function (answers) {
         if (ticket !== sequence) return;
         var commune = answers[0].commune;
@@ -282,10 +306,9 @@
   function showPoint(lon, lat) {
     var ticket = ++sequence;
     say("Recherche de ta mission locale…");
-    var address = url(urls.pointUrl) + "?" + new URLSearchParams({ lon: lon, lat: lat, k: 1 });
-    getJSON(address).then(function (point) {
+    data.point(lon, lat).then(function (point) {
       var code = point.commune.code;
-      return Promise.all([ownMissionLocale(code), getJSON(url(urls.outlineUrl, code))]).then(function (answers) {
+      return Promise.all([data.missionLocale(code), data.outline(code)]).then(function (answers) {
         if (ticket !== sequence) return;
         var commune = answers[0].commune;
         render(answers[0], answers[1], [lat, lon], "Depuis ta position, à " + commune.nom + " (" +
@@ -297,10 +320,6 @@
         ? "Ta position semble hors des Hauts-de-France : tape le nom de ta commune."
         : "La recherche n’a pas abouti : " + error.message);
     });
-  }
-
-  function ownMissionLocale(code) {
-    return getJSON(url(urls.missionLocaleUrl, code) + "?" + new URLSearchParams({ k: NEAREST_K }));
   }
 
   /** The card of an answer of GET /communes/{code}/mission-locale. */
