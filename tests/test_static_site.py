@@ -414,3 +414,32 @@ def test_a_build_replaces_the_previous_one_whole_and_nothing_else(tmp_path):
     assert result.exit_code == 1
     assert "holds no static build" in result.output
     assert (other / "holiday.jpg").exists()
+
+
+def test_the_widget_of_the_static_build_on_another_site(browser, site_url, client):
+    """The static build embeds as the service does: widget.js, told data-frame="widget.html"."""
+    from tests.test_widget import host_site  # the host site on its own port (its own origin)
+
+    with host_site() as host:
+        host.html = f"""<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><title>Association</title><link rel="icon" href="data:,"></head>
+<body><h1>Association</h1>
+<div data-geosvc-widget data-departement="80"><a href="{site_url}">Trouve ta mission locale</a></div>
+<script src="{site_url}widget.js" data-frame="widget.html" async></script>
+</body></html>"""
+        context = browser.new_context(locale="fr-FR", viewport={"width": 1024, "height": 900})
+        try:
+            page = context.new_page()
+            seen = watch(page)
+            page.goto(host.origin + "/")
+            inside = page.frame_locator("iframe")
+            expect(inside.locator("body.ready")).to_have_count(1, timeout=30_000)
+            expect(inside.locator("#departement-select")).to_have_value("80")  # from the frame's URL
+            inside.locator("#commune-input").fill("hazebruck")
+            expect(inside.locator("#commune-suggestions [role=option]").first).to_have_text("Hazebrouck – 59190")
+            inside.locator("#commune-input").press("Enter")
+            own = client.get(f"/communes/{HAZEBROUCK}/mission-locale?k=3").get_json()["mission_locale"]
+            expect(inside.locator("#mission-nom")).to_have_text(own["name"], timeout=15_000)
+            assert seen.console_errors == [] and seen.page_errors == []
+        finally:
+            context.close()

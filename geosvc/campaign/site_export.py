@@ -5,7 +5,9 @@ database; the page (index.html, the template of `/` with data-static="1") finds 
 URL relative to itself, so DIR can be hosted under any path. docs/CAMPAIGN.md, "Static build".
 
     index.html                              the page (geosvc/web/templates/campaign.html)
-    static/campaign.js, hours.js, campaign.css, static_data.js, search_client.js
+    widget.html, widget.js                  the embeddable widget: its compact page and the script
+                                            another site includes (with data-frame="widget.html")
+    static/campaign.js, hours.js, campaign.css, static_data.js, search_client.js, embed.js
     vendor/leaflet/leaflet.js, leaflet.js.map, leaflet.css, images/*.png
     departements.json                       = GET /departements                     (same bytes)
     departements/{code}/communes.json       = GET /departements/{code}/communes     (same bytes)
@@ -65,6 +67,8 @@ FORMAT = "geosvc-static-site"
 VERSION = 1
 MANIFEST = "manifest.json"
 PAGE = "index.html"
+WIDGET_PAGE = "widget.html"
+WIDGET_SCRIPT = "widget.js"
 NEAREST_K = 3  # the page's k (campaign.js NEAREST_K): the answers are those of ?k=3
 COORDINATE_DECIMALS = 5  # about 1 m; the source polygons are already simplified (data/PROVENANCE.md)
 CELLS_PER_DEGREE = 10  # grid cells of 0.1 degree (static_data.js cellKey)
@@ -78,7 +82,7 @@ FETCHED_AT_LOAD = ("departements.json",)
 WEB = Path(__file__).resolve().parents[1] / "web"
 TEMPLATES = WEB / "templates"
 STATIC = WEB / "static"
-STATIC_FILES = ("campaign.js", "hours.js", "campaign.css", "static_data.js", "search_client.js")
+STATIC_FILES = ("campaign.js", "hours.js", "campaign.css", "static_data.js", "search_client.js", "embed.js")
 LEAFLET_DIST = PROJECT_ROOT / "node_modules" / "leaflet" / "dist"
 LEAFLET_FILES = ("leaflet.js", "leaflet.js.map", "leaflet.css", "images/layers.png", "images/layers-2x.png",
                  "images/marker-icon.png", "images/marker-icon-2x.png", "images/marker-shadow.png")
@@ -119,7 +123,8 @@ def export_site(settings: Settings, out_dir: Path) -> list[str]:
             data, files = read_site_data(cursor)
     finally:
         database.close()
-    files += [SiteFile(PAGE, render_page(settings))] + asset_files()
+    files += [SiteFile(PAGE, render_page(settings)), SiteFile(WIDGET_PAGE, render_page(settings, "widget.html")),
+              SiteFile(WIDGET_SCRIPT, (STATIC / WIDGET_SCRIPT).read_bytes())] + asset_files()
     files.sort(key=lambda file: file.path)
     manifest = build_manifest(files, data)
     write_site(out_dir, files + [SiteFile(MANIFEST, feeds.encode(manifest))])
@@ -211,15 +216,17 @@ def grid_files(communes: list[Shape], data: dict) -> list[SiteFile]:
 
 # --- the page and its assets -----------------------------------------------------------------------
 
-def render_page(settings: Settings) -> bytes:
+def render_page(settings: Settings, template: str = "campaign.html") -> bytes:
     """index.html: the template of `/` (rendered there by Flask), here with jinja2 itself, the
-    endpoints as files of the build (PAGE_FILES), and the static mode's data attributes."""
+    endpoints as files of the build (PAGE_FILES), and the static mode's data attributes; or
+    widget.html from the template of `/widget` (its department comes from the frame's URL)."""
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
     )
     environment.globals["url_for"] = _url_for
-    page = environment.get_template("campaign.html").render(
+    page = environment.get_template(template).render(
+        departement="",
         static={"search_outside_url": OUTSIDE_PATH, "grid_url": GRID_CELL.format(key="CODE")},
         national_directory_url=settings.national_directory_url,
         tile_url=settings.tile_url, tile_attribution=settings.tile_attribution,
@@ -228,6 +235,8 @@ def render_page(settings: Settings) -> bytes:
 
 
 def _url_for(endpoint: str, **values) -> str:
+    if endpoint == "campaign_page.page":
+        return PAGE
     if endpoint == "static":
         return f"static/{values['filename']}"
     if endpoint == "assets.static":

@@ -64,7 +64,9 @@
 
   // --- the preselected department ----------------------------------------------------------
 
-  var wanted = body.dataset.departement;
+  // the service writes it into the page; a static build's widget.html reads the frame's URL
+  var wanted = body.dataset.departement || new URLSearchParams(location.search).get("departement") || "";
+  if (!/^(\d{2}|2[AB])$/.test(wanted)) wanted = "";
   var select = document.getElementById("departement-select");
 
   function preselect() {
