@@ -96,3 +96,33 @@ def test_the_campaign_page_outside_the_region(open_page):
 def test_the_analyst_page(open_page):
     page = open_page("/analyse", ready="#map .leaflet-interactive")
     assert violations(page) == [], json.dumps(violations(page), ensure_ascii=False, indent=1)
+
+
+def test_the_whole_path_at_200_percent_zoom_with_the_keyboard_alone(browser, live_url):
+    """A 1280 x 900 window zoomed to 200 % is a 640 x 450 CSS-pixel viewport at 2 device pixels
+    per CSS pixel: nothing may need scrolling sideways, and the keyboard reaches the answer."""
+    context = browser.new_context(viewport={"width": 640, "height": 450}, device_scale_factor=2, locale="fr-FR")
+    try:
+        page = context.new_page()
+        page.goto(f"{live_url}/")
+        page.wait_for_selector("body.ready", timeout=30_000)
+        for _ in range(6):
+            if page.evaluate("document.activeElement.id") == "commune-input":
+                break
+            page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.id") == "commune-input"
+        page.keyboard.type("abevile")
+        expect(page.locator("#commune-suggestions [role=option]").first).to_contain_text("Abbeville")
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")
+        expect(page.locator("#resultat")).to_be_visible(timeout=15_000)
+        page.wait_for_timeout(300)
+        assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
+        # the directions are links the keyboard reaches, each shown with a focus ring
+        links = page.locator("#resultat a[href^='https://www.openstreetmap.org/directions']")
+        assert links.count() >= 3
+        links.first.focus()
+        assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+        assert violations(page) == []
+    finally:
+        context.close()
