@@ -169,8 +169,18 @@ def test_report_without_zones(synthetic_url, tmp_path):
     with (tmp_path / "missions_locales.csv").open(encoding="utf-8", newline="") as file:
         assert list(csv.DictReader(file)) == []  # no mission locale without zones
     with (tmp_path / "areas.csv").open(encoding="utf-8", newline="") as file:
-        header = next(csv.reader(file))
-    assert header[-2:] == ["communes_beyond_10km_share", "population_beyond_10km_share"]
+        rows = list(csv.DictReader(file))
+    header = list(rows[0])
+    assert header[10:14] == ["communes_beyond_5km_share", "population_beyond_5km_share",
+                             "communes_beyond_10km_share", "population_beyond_10km_share"]
+    assert header[-2:] == ["own_communes_beyond_10km_share", "own_population_beyond_10km_share"]
+    assert all(row[column] == "" for row in rows for column in header if column.startswith("own_"))  # no zones
+    with (tmp_path / "zones.csv").open(encoding="utf-8", newline="") as file:
+        assert list(csv.DictReader(file)) == []
+    for name in ("zone_catchment.csv", "assignment_mismatches.geojson", "missions_locales.html"):
+        assert not (tmp_path / name).exists(), name  # nothing to show without zones
+    indicators = json.loads((tmp_path / "indicators.json").read_text(encoding="utf-8"))
+    assert indicators["own_mission_locale"]["available"] is False and indicators["zones"] == []
     assert (tmp_path / "map.html").stat().st_size > 100_000  # Leaflet inlined
 
 

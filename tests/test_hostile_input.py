@@ -264,7 +264,10 @@ def test_tooltips_and_popups_are_given_nodes_not_html_strings(script):
     for call in re.finditer(r"\.(bindTooltip|bindPopup|setTooltipContent|setPopupContent)\(\s*([^,)]*)", source):
         argument = call.group(2).strip()
         assert argument.startswith(("function", "element(", "el(", "box")), f"{script}: {call.group(0)}"
-    assert "innerHTML" not in source and "insertAdjacentHTML" not in source
+    assert "insertAdjacentHTML" not in source
+    # the one HTML string: the operator's tile attribution, rebuilt from text and https links only
+    # (Leaflet's attribution control takes HTML), never data of the answers
+    assert re.findall(r".{0,20}innerHTML.{0,3}", source) in ([], ["    return out.innerHTML;"]), script
 
 
 def test_a_site_name_shows_as_text_in_the_campaign_maps_tooltip(open_page):  # noqa: F811
@@ -273,13 +276,14 @@ def test_a_site_name_shows_as_text_in_the_campaign_maps_tooltip(open_page):  # n
     hostile = '<b id="injected">Mission</b>'
     page = open_page()
 
-    def rename_the_nearest_site(route):
+    def rename_the_sites(route):
         response = route.fetch()
         answer = response.json()
-        answer["missions"][0]["name"] = hostile
+        for site in answer["mission_locale"]["sites"] + answer["nearest"]:
+            site["name"] = hostile
         route.fulfill(response=response, json=answer)
 
-    page.route("**/communes/*/nearest?k=3", rename_the_nearest_site)
+    page.route("**/communes/*/mission-locale?k=3", rename_the_sites)
     page.select_option("#departement-select", "80")
     page.select_option("#commune-select", "80001")
     wait_for_answer(page)

@@ -443,3 +443,21 @@ def test_the_widget_of_the_static_build_on_another_site(browser, site_url, clien
             assert seen.console_errors == [] and seen.page_errors == []
         finally:
             context.close()
+
+
+def test_the_static_answer_has_its_directions_and_passes_axe(open_site, client):
+    from tests.test_accessibility import violations
+
+    page = open_site(width=360)
+    assert violations(page) == []
+    page.fill("#commune-input", "abevile")  # written by ear, matched by the client-side search
+    expect(page.locator("#commune-suggestions [role=option]").first).to_contain_text("Abbeville")
+    assert violations(page) == []
+    page.keyboard.press("Enter")
+    wait_for_answer(page)
+    site = client.get("/communes/80001/mission-locale?k=3").get_json()["mission_locale"]["sites"][0]
+    foot = page.locator("#resultat a[href*='engine=fossgis_osrm_foot']").first
+    assert foot.get_attribute("href").endswith(f";{site['lat']},{site['lon']}")  # to the site, from the commune
+    expect(page.locator(f"#resultat a[href='geo:{site['lat']},{site['lon']}']").first).to_be_attached()
+    page.wait_for_timeout(300)
+    assert violations(page) == []

@@ -105,7 +105,32 @@ def scenario_lines(result: dict) -> list[str]:
         lines.append(f"  {commune['code']} {commune['nom']}: {commune['current']['site_id']} "
                      f"{commune['current']['distance_m'] / 1000:.1f} km -> {commune['scenario']['site_id']} "
                      f"{commune['scenario']['distance_m'] / 1000:.1f} km")
-    return lines + provenance_lines(result)
+    return lines + own_lines(result) + provenance_lines(result)
+
+
+def own_lines(result: dict) -> list[str]:
+    """The distance to one's own mission locale (the union's zones): region, departments, zones, communes."""
+    region = result["deltas"]["region"]
+    if region.get("own") is None:
+        return ["", "distance to one's own mission locale: not available (no mission locale zones are loaded)"]
+    lines = ["", "distance to one's own mission locale (the union's zones):"]
+    areas = [region, *result["deltas"]["departements"], *result["deltas"]["zones"]]
+    for area in areas:
+        own = area.get("own", area)  # a zone's delta row holds its own figures itself
+        cells = [_km_change(own["weighted_mean_distance_m"]), _km_change(own["weighted_median_distance_m"])]
+        cells += [_share_change(b["population_share"]) for b in own["beyond"]]
+        name = area.get("nom") or area["name"]
+        lines.append(f"{name[:27]:<28}{cells[0]:>22}{cells[1]:>24}" + "".join(f"{c:>24}" for c in cells[2:]))
+    changed = result["communes_own_changed"]
+    lines.append(f"communes whose distance to their own mission locale changes: {len(changed)}")
+    for commune in changed[:10]:
+        before, after = commune["current"], commune["scenario"]
+        lines.append(f"  {commune['code']} {commune['nom']}: {_site_km(before)} -> {_site_km(after)}")
+    return lines
+
+
+def _site_km(nearest: dict | None) -> str:
+    return "none" if nearest is None else f"{nearest['site_id']} {nearest['distance_m'] / 1000:.1f} km"
 
 
 def headline(region: dict) -> list[str]:
@@ -118,6 +143,13 @@ def headline(region: dict) -> list[str]:
     for beyond in region["beyond"]:
         lines.append(f"  beyond {beyond['km']:g} km: {beyond['communes']} communes ({beyond['communes_share']:.1%}), "
                      f"{beyond['population']:,} people ({beyond['population_share']:.1%})")
+    own = region.get("own")
+    if own and own["weighted_mean_distance_m"] is not None:
+        last = own["beyond"][-1]
+        lines.append(f"  to one's own mission locale (the union's zones): weighted mean "
+                     f"{own['weighted_mean_distance_m'] / 1000:.2f} km, "
+                     f"median {own['weighted_median_distance_m'] / 1000:.2f} km, "
+                     f"beyond {last['km']:g} km: {last['population']:,} people ({last['population_share']:.1%})")
     return lines
 
 

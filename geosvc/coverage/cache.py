@@ -1,8 +1,11 @@
 """A small in-process cache of answers that only change when the data does.
 
 Dissolving the catchments takes most of a second; their answer depends only on the loaded
-data. Keyed by the data version (every dataset's sha256 and load time, read in the same
-transaction as the data: geosvc.db.datasets.data_fingerprint), so a new ingestion is never answered from an old entry.
+data. So does the current network's coverage with each commune's own sites and the zones'
+areas (geosvc/web/api/coverage.py `_current`), which every coverage answer starts from.
+Keyed by the data version (every dataset's sha256 and load time, read in the same
+transaction as the data: geosvc.db.datasets.data_fingerprint), so a new ingestion is never
+answered from an old entry.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from psycopg import Cursor
 
 from geosvc.coverage.indicators import mission_locale_stats, site_stats
 from geosvc.coverage.network import Coverage, Network
+from geosvc.coverage.own import Own
 from geosvc.coverage.tables import commune_record
 from geosvc.db import coverage as sql
 
@@ -74,16 +75,21 @@ def voronoi_cells(cursor: Cursor, network: Network) -> list[tuple[str, dict]]:
     return features
 
 
-def commune_features(cursor: Cursor, coverage: Coverage) -> list[tuple[str, dict]]:
-    """Every commune polygon with its nearest site (the choropleth of distance by commune).
+def commune_features(cursor: Cursor, coverage: Coverage, own: Own | None = None) -> list[tuple[str, dict]]:
+    """Every commune polygon with its nearest site (the choropleth of distance by commune); with `own`,
+    also its own mission locale's nearest site (own_mission_locale, own_site_id, own_distance_m: null
+    when it has none), to map the distance to one's own mission locale.
 
     Lean properties: the 3 nearest sites and the reference point are in /coverage/communes.
     """
     geometries = sql.commune_geometries(cursor)
     features = []
     for commune in coverage.communes:
-        record = commune_record(commune, coverage)
+        record = commune_record(commune, coverage, own)
         properties = {key: record[key] for key in CHOROPLETH_PROPERTIES}
+        if own is not None:
+            mine = record["own"] or {}
+            properties |= {f"own_{key}": mine.get(key) for key in ("mission_locale", "site_id", "distance_m")}
         features.append((geometries[commune.code], properties))
     return features
 

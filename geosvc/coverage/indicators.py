@@ -1,25 +1,24 @@
 """Coverage indicators from the per-commune nearest sites: plain Python over 3,782 rows.
 
 The expensive part, the geodesic nearest-site search, is one PostGIS statement
-(geosvc/coverage/network.py); what is left here is sums and sorts. Definitions (also
-served in every answer, see DEFINITIONS):
-
-* distance: from the commune's reference point to its nearest served site, geodesic metres;
-* population-weighted mean: sum(population x distance) / sum(population), over the communes
-  whose population is known;
-* population-weighted median: the smallest distance d such that the communes at most d away
-  hold at least half of the population (a lower weighted median);
-* "beyond t km": strictly farther than t km; shares are of the communes, and of the
-  population of communes whose population is known.
+(geosvc/coverage/network.py); what is left here is sums and sorts (geosvc/coverage/figures.py,
+where the weighted mean, the lower weighted median and "beyond" are defined once; also served
+in every answer, see DEFINITIONS). Distance: from the commune's reference point to its nearest
+served site, geodesic metres. The same figures on the official zones (distance to one's own
+mission locale, by area and by zone): geosvc/coverage/zone_indicators.py.
 """
 
 from __future__ import annotations
 
 import collections
+import operator
 from collections.abc import Iterable
 
-from geosvc.core.rules import round_degrees, round_distance
+from geosvc.core.rules import round_degrees
+from geosvc.coverage import figures, zone_indicators
 from geosvc.coverage.network import CommuneCoverage, Coverage, Site
+from geosvc.coverage.own import Own
+from geosvc.coverage.zone_indicators import OWN_DEFINITIONS
 
 DEFAULT_THRESHOLDS_KM = (5.0, 10.0, 15.0, 20.0)
 DEFAULT_FARTHEST = 5
@@ -38,60 +37,45 @@ DEFINITIONS = {
     "mission_locale); a mission locale's figures are those of the communes whose nearest site is one of its "
     "sites, whatever their zone; sites without a mission locale are in no mission locale's figures",
     "zone": "the communes the union's coverage table gives to a mission locale (zone_communes, zone_population)",
+    **OWN_DEFINITIONS,
 }
 
 
-def indicators(coverage: Coverage, thresholds_km: Iterable[float], farthest: int) -> dict:
+def indicators(coverage: Coverage, thresholds_km: Iterable[float], farthest: int, own: Own | None = None) -> dict:
+    """Every indicator of the coverage; with `own`, also those on the official zones (zone_indicators.py)."""
     thresholds = sorted(set(thresholds_km))
-    communes, sites = coverage.communes, coverage.network.sites
-    return {
+    sites = coverage.network.sites
+    ranked = figures.farthest_first(coverage.communes, lambda c: (-c.distance_m, c.code))
+    body = {
         "thresholds_km": thresholds,
-        "region": _region(communes, thresholds, farthest, sites),
-        "departements": _grouped(communes, "departement", thresholds, farthest, sites),
-        "epci": _grouped(communes, "epci", thresholds, farthest, sites),
+        "region": _region(ranked, thresholds, farthest, sites),
+        "departements": _grouped(ranked, "departement", thresholds, farthest, sites),
+        "epci": _grouped(ranked, "epci", thresholds, farthest, sites),
         "sites": site_stats(coverage),
         "missions_locales": mission_locale_stats(coverage),
     }
+    if own is not None:
+        zone_indicators.add_own(body, coverage, own, thresholds, farthest)
+    return body
 
 
 def area_stats(
-    level: str, code: str, nom: str, communes: list[CommuneCoverage],
+    level: str, code: str, nom: str, ranked: list[CommuneCoverage],
     thresholds_km: list[float], farthest: int, sites: dict[str, Site],
 ) -> dict:
-    distances = [c.distance_m for c in communes]
-    weighted = [(c.distance_m, c.population) for c in communes if c.population is not None]
-    population = sum(p for _, p in weighted)
+    """An area's figures; `ranked`: its communes farthest first (figures.farthest_first)."""
+    populations = [c.population for c in ranked]
+    population, unknown = figures.known_population(populations)
     return {
         "level": level,
         "code": code,
         "nom": nom,
-        "communes": len(communes),
+        "communes": len(ranked),
         "population": population,
-        "communes_without_population": len(communes) - len(weighted),
-        "weighted_mean_distance_m": _m(_weighted_mean(weighted)),
-        "weighted_median_distance_m": _m(weighted_median(weighted)),
-        "mean_distance_m": _m(sum(distances) / len(distances) if distances else None),
-        "max_distance_m": _m(max(distances, default=None)),
-        "beyond": [_beyond(km, communes, population) for km in thresholds_km],
-        "farthest": [commune_brief(c, sites) for c in farthest_communes(communes, farthest)],
+        "communes_without_population": unknown,
+        **figures.distance_figures([c.distance_m for c in ranked], populations, thresholds_km),
+        "farthest": [commune_brief(c, sites) for c in ranked[:farthest]],
     }
-
-
-def weighted_median(pairs: list[tuple[float, int]]) -> float | None:
-    """Lower weighted median of (value, weight) pairs; None when the weights sum to 0."""
-    total = sum(weight for _, weight in pairs)
-    if total <= 0:
-        return None
-    cumulative = 0
-    for value, weight in sorted(pairs):
-        cumulative += weight
-        if 2 * cumulative >= total:
-            return value
-    return None  # unreachable: the loop reaches the total
-
-
-def farthest_communes(communes: list[CommuneCoverage], limit: int) -> list[CommuneCoverage]:
-    return sorted(communes, key=lambda c: (-c.distance_m, c.code))[:limit]
 
 
 def commune_brief(commune: CommuneCoverage, sites: dict[str, Site]) -> dict:
@@ -148,16 +132,16 @@ def mission_locale_stats(coverage: Coverage) -> list[dict]:
     return out
 
 
-def _region(communes, thresholds, farthest, sites) -> dict:
+def _region(ranked, thresholds, farthest, sites) -> dict:
     # one region code when departements.csv gives one; "all" otherwise (several, or none known)
-    regions = {c.region for c in communes}
+    regions = {c.region for c in ranked}
     code = regions.pop() if len(regions) == 1 and None not in regions else "all"
     nom = REGION_NAMES.get(code, "all communes" if code == "all" else f"region {code}")
-    return area_stats("region", code, nom, communes, thresholds, farthest, sites)
+    return area_stats("region", code, nom, ranked, thresholds, farthest, sites)
 
 
-def _grouped(communes, level: str, thresholds, farthest, sites) -> list[dict]:
-    groups = _by((c for c in communes if getattr(c, level) is not None), lambda c: getattr(c, level))
+def _grouped(ranked, level: str, thresholds, farthest, sites) -> list[dict]:
+    groups = figures.grouped(ranked, operator.attrgetter(level))
     out = []
     for code in sorted(groups):
         members = groups[code]
@@ -175,26 +159,9 @@ def _served_stats(communes: list[CommuneCoverage]) -> dict:
         "communes": len(communes),
         "population": sum(p for _, p in weighted),
         "mean_distance_m": _m(sum(distances) / len(distances) if distances else None),
-        "weighted_mean_distance_m": _m(_weighted_mean(weighted)),
+        "weighted_mean_distance_m": _m(figures.weighted_mean(weighted)),
         "max_distance_m": _m(max(distances, default=None)),
     }
-
-
-def _beyond(km: float, communes: list[CommuneCoverage], population: int) -> dict:
-    far = [c for c in communes if c.distance_m > km * 1000]
-    far_population = sum(c.population for c in far if c.population is not None)
-    return {
-        "km": km,
-        "communes": len(far),
-        "communes_share": _share(len(far), len(communes)),
-        "population": far_population,
-        "population_share": _share(far_population, population),
-    }
-
-
-def _weighted_mean(pairs: list[tuple[float, int]]) -> float | None:
-    total = sum(weight for _, weight in pairs)
-    return sum(value * weight for value, weight in pairs) / total if total > 0 else None
 
 
 def _by(items, key) -> dict[str, list]:
@@ -204,10 +171,4 @@ def _by(items, key) -> dict[str, list]:
     return groups
 
 
-def _m(value: float | None) -> float | None:
-    # decimetres: far below the data's own precision, and stable across platforms
-    return None if value is None else round_distance(value)
-
-
-def _share(part: float, whole: float) -> float | None:
-    return round(part / whole, 6) if whole else None
+_m = figures.metres

@@ -56,7 +56,7 @@ class Network:
     added: tuple[str, ...] = ()  # ids of sites placed by the scenario (new, or moved)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class CommuneCoverage:
     code: str
     nom: str
@@ -70,14 +70,9 @@ class CommuneCoverage:
     lon: float
     lat: float
     nearest: tuple[tuple[str, float], ...]  # (site id, geodesic metres), nearest first
-
-    @property
-    def site_id(self) -> str:
-        return self.nearest[0][0]
-
-    @property
-    def distance_m(self) -> float:
-        return self.nearest[0][1]
+    # nearest[0], as plain fields: the indicators read them tens of thousands of times per answer
+    site_id: str
+    distance_m: float
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,5 +123,6 @@ def compute(cursor: Cursor, network: Network) -> Coverage:
 
 
 def _commune(row: dict) -> CommuneCoverage:
-    nearest = tuple(zip(row.pop("site_ids"), row.pop("distances"), strict=True))
-    return CommuneCoverage(**row, nearest=nearest)
+    site_ids, distances = row.pop("site_ids"), row.pop("distances")
+    return CommuneCoverage(**row, nearest=tuple(zip(site_ids, distances, strict=True)),
+                           site_id=site_ids[0], distance_m=distances[0])

@@ -6,6 +6,12 @@ is checked against the stored data first: every id must be a served site, used o
 every new point must lie inside a commune of the region; a new site's mission locale,
 when given, must be a code of the missions_locales table (without one, the new site
 belongs to no mission locale). A moved site keeps its mission locale.
+
+Beside the nearest site of any mission locale, a scenario changes the distance to one's OWN
+mission locale (the union's zones, geosvc/coverage/own.py): a new site that names a mission
+locale counts for the communes of that mission locale's zone, a closed one no longer does.
+`deltas` carries the own figures' changes (`own` in each area, `zones`), and
+`communes_own_changed` every commune whose own distance changes.
 """
 
 from __future__ import annotations
@@ -14,8 +20,10 @@ from psycopg import Cursor
 
 from geosvc.core.errors import BadRequest
 from geosvc.core.rules import round_degrees, round_distance
+from geosvc.coverage import own as own_sites
 from geosvc.coverage.indicators import indicators
 from geosvc.coverage.network import Coverage, Network, compute, stored_network, with_sites
+from geosvc.coverage.own import Own, OwnSite
 from geosvc.db import coverage as sql
 
 MAX_CHANGES = 20
@@ -23,28 +31,41 @@ NEW_ID_PREFIX = "new-"
 AREA_METRICS = ("weighted_mean_distance_m", "weighted_median_distance_m", "mean_distance_m", "max_distance_m")
 SERVED_METRICS = ("communes", "population", "mean_distance_m", "weighted_mean_distance_m", "max_distance_m")
 THRESHOLD_METRICS = ("communes", "communes_share", "population", "population_share")
+# the own figures of an area (its `own` object) and of a zone, beside AREA_METRICS
+OWN_AREA_METRICS = ("communes", "communes_own_without_site", "communes_nearest_other", "population_nearest_other")
+ZONE_METRICS = ("communes_without_own_site", "communes_nearest_other", "population_nearest_other",
+                "nearest_weighted_mean_distance_m")
 # A commune "changed" when its nearest site or its distance (to the decimetre) changed.
 CHANGE_TOLERANCE_M = 0.05
 
 
-def run(cursor: Cursor, changes: dict, thresholds_km: list[float], farthest: int) -> dict:
+def run(
+    cursor: Cursor, changes: dict, thresholds_km: list[float], farthest: int,
+    current: tuple[Coverage, Own] | None = None,
+) -> dict:
     """The scenario's indicators, the deltas against the current network, the communes that changed.
 
     `changes` is {"add": [{name, lon, lat, mission_locale?}], "close": [id], "move": [{id, lon, lat}]},
-    already validated for shape (geosvc/web/api/coverage_schemas.py ScenarioIn).
+    already validated for shape (geosvc/web/api/coverage_schemas.py ScenarioIn). `current`: the
+    current network's coverage and own sites when the caller keeps them; computed here otherwise.
     """
-    network = stored_network(cursor)
+    network = current[0].network if current else stored_network(cursor)
     removed, placed, described = resolve(cursor, network, changes)
-    current = compute(cursor, network)
-    scenario = compute(cursor, with_sites(network, removed, placed))
-    before = indicators(current, thresholds_km, farthest)
-    after = indicators(scenario, thresholds_km, farthest)
+    hypothetical = with_sites(network, removed, placed)
+    if current is None:
+        current = compute(cursor, network), own_sites.compute(cursor, network, own_sites.zone_areas(cursor))
+    now, own_now = current
+    scenario = compute(cursor, hypothetical)
+    own_then = own_sites.compute(cursor, hypothetical, own_now.zone_area_km2)  # areas do not change
+    before = indicators(now, thresholds_km, farthest, own_now)
+    after = indicators(scenario, thresholds_km, farthest, own_then)
     return {
         "changes": described,
         "thresholds_km": after["thresholds_km"],
         "scenario": after,
         "deltas": deltas(before, after, moved=[move["id"] for move in changes["move"]]),
-        "communes_changed": communes_changed(current, scenario),
+        "communes_changed": communes_changed(now, scenario),
+        "communes_own_changed": communes_own_changed(now, own_now, own_then, scenario.network),
     }
 
 
@@ -73,16 +94,41 @@ def deltas(before: dict, after: dict, moved: list[str] = ()) -> dict:
         "epci": [d for d in (area_delta(b, a) for b, a in _paired(before["epci"], after["epci"])) if _moved(d)],
         "sites": _served_deltas(before["sites"], after["sites"], moved),
         "missions_locales": _mission_locale_deltas(before["missions_locales"], after["missions_locales"]),
+        # only the zones whose own figures changed; [] without zones
+        "zones": [d for d in (_zone_delta(b, a) for b, a in _paired(before.get("zones", []), after.get("zones", [])))
+                  if _moved(d)],
     }
 
 
 def area_delta(before: dict, after: dict) -> dict:
     out = {key: after[key] for key in ("level", "code", "nom")}
-    out.update({metric: change(before[metric], after[metric]) for metric in AREA_METRICS})
+    out.update(_distance_deltas(before, after))
+    if "own" in before:  # null without zones
+        own_before, own_after = before["own"], after["own"]
+        out["own"] = None if own_before is None else {
+            **{metric: change(own_before[metric], own_after[metric]) for metric in OWN_AREA_METRICS},
+            **_distance_deltas(own_before, own_after),
+        }
+    return out
+
+
+def _distance_deltas(before: dict, after: dict) -> dict:
+    out = {metric: change(before[metric], after[metric]) for metric in AREA_METRICS}
     out["beyond"] = [
         {"km": b["km"], **{metric: change(b[metric], a[metric]) for metric in THRESHOLD_METRICS}}
         for b, a in zip(before["beyond"], after["beyond"], strict=True)
     ]
+    return out
+
+
+def _zone_delta(before: dict, after: dict) -> dict:
+    out = {"code": after["code"], "name": after["name"],
+           "sites": {"current": before["sites"], "scenario": after["sites"]}}
+    out.update(_distance_deltas(before, after))
+    out.update({metric: change(before[metric], after[metric]) for metric in ZONE_METRICS})
+    out["main_site"] = {
+        "current": (before["main_site"] or {}).get("id"), "scenario": (after["main_site"] or {}).get("id"),
+    }
     return out
 
 
@@ -109,6 +155,34 @@ def communes_changed(current: Coverage, scenario: Coverage) -> list[dict]:
             "delta_m": round_distance(after.distance_m - before.distance_m),
         })
     return sorted(out, key=lambda c: (-abs(c["delta_m"]), c["code"]))
+
+
+def communes_own_changed(current: Coverage, own_now: Own, own_then: Own, scenario: Network) -> list[dict]:
+    """Every commune whose nearest own site, or its distance, changes; largest change first."""
+    out = []
+    for commune in current.communes:
+        before, after = own_now.nearest(commune.code), own_then.nearest(commune.code)
+        if _same_own(before, after):
+            continue
+        delta = None if before is None or after is None else round_distance(after.distance_m - before.distance_m)
+        out.append({
+            "code": commune.code,
+            "nom": commune.nom,
+            "departement": commune.departement,
+            "population": commune.population,
+            "mission_locale": (after or before).mission_locale,
+            "current": None if before is None else _nearest(before.site_id, before.distance_m, current.network),
+            "scenario": None if after is None else _nearest(after.site_id, after.distance_m, scenario),
+            "delta_m": delta,
+        })
+    # a commune that gains or loses its only own site (no delta) first: the largest change of all
+    return sorted(out, key=lambda c: (-(abs(c["delta_m"]) if c["delta_m"] is not None else float("inf")), c["code"]))
+
+
+def _same_own(before: OwnSite | None, after: OwnSite | None) -> bool:
+    if before is None or after is None:
+        return before is after
+    return before.site_id == after.site_id and abs(after.distance_m - before.distance_m) < CHANGE_TOLERANCE_M
 
 
 def _check_ids_used_once(changes: dict) -> None:
@@ -239,10 +313,14 @@ def _nothing_served() -> dict:
 
 
 def _moved(delta_row: dict) -> bool:
-    """Did any figure of a delta row change?"""
+    """Did any figure of a delta row (or of a row nested in it: beyond, own, main_site) change?"""
     for value in delta_row.values():
-        if isinstance(value, dict) and "delta" in value and value["current"] != value["scenario"]:
-            return True
-        if isinstance(value, list) and any(_moved(item) for item in value):
+        if isinstance(value, dict):
+            if "current" in value and "scenario" in value:
+                if value["current"] != value["scenario"]:
+                    return True
+            elif _moved(value):
+                return True
+        if isinstance(value, list) and any(_moved(item) for item in value if isinstance(item, dict)):
             return True
     return False

@@ -20,43 +20,46 @@ import math
 from psycopg import Cursor
 
 from geosvc.core.rules import round_distance
+from geosvc.coverage import own as own_sites
 from geosvc.coverage.network import Coverage
+from geosvc.coverage.own import NO_ZONES, Own
 from geosvc.db import coverage as sql
-from geosvc.provenance import data_block
 
 DEFINITION = (
     "own mission locale: the one the union's (UNML) coverage table names for the commune (zones); "
     "nearest site: the nearest served site of any mission locale; a mismatch is a commune whose nearest site "
     "belongs to another mission locale than its own; own_distance_m: to the nearest served site of its own "
     "mission locale(s); extra_distance_m = own_distance_m - nearest_distance_m; shares are of the communes, and "
-    "of the known population, of the communes that have a zone"
+    "of the known population, of the communes that have a zone; cross_table: communes with a zone counted by "
+    "own mission locale (zone) x mission locale of their nearest site (catchment), a commune on several zones "
+    "in each"
 )
-NO_ZONES = (
-    "no mission locale zones are loaded (the union's coverage table, data/sources/unml/zones_de_couverture_*.csv, "
-    "is not part of this data set): no commune has an own mission locale to compare with"
+# The properties of the mismatch layer (GeoJSON): the mismatch's figures, without the longer names.
+MISMATCH_PROPERTIES = (
+    "code", "nom", "departement", "population", "mission_locale", "mission_locale_name", "own_site_id",
+    "own_distance_m", "nearest_site_id", "nearest_mission_locale", "nearest_mission_locale_name",
+    "nearest_distance_m", "extra_distance_m",
 )
 
 
-def report(cursor: Cursor, coverage: Coverage) -> dict:
-    dataset = data_block(cursor).get("zones")  # as every answer shows it (loaded_at in ISO 8601)
-    own = collections.defaultdict(list)
-    for row in sql.zone_assignment(cursor):
-        own[row["code"]].append(row)
-    if not own:
-        return _unavailable(dataset, len(coverage.communes))
+def report(cursor: Cursor, coverage: Coverage, own: Own | None = None) -> dict:
+    # the zones' areas are not part of this answer: not measured for it
+    own = own if own is not None else own_sites.compute(cursor, coverage.network, zone_area_km2={})
+    if not own.available:
+        return _unavailable(own.dataset, len(coverage.communes))
     sites = coverage.network.sites
-    zoned = [commune for commune in coverage.communes if commune.code in own]
+    zoned = [commune for commune in coverage.communes if commune.code in own.by_commune]
     mismatches = []
     for commune in zoned:
-        if sites[commune.site_id].mission_locale not in {row["mission_locale"] for row in own[commune.code]}:
-            mismatches.append(_mismatch(commune, own[commune.code], coverage))
+        if sites[commune.site_id].mission_locale not in {o.mission_locale for o in own.by_commune[commune.code]}:
+            mismatches.append(_mismatch(commune, own, coverage))
     mismatches.sort(key=lambda m: (-_sortable(m["extra_distance_m"]), m["code"]))
     population = _population(zoned)
     mismatched_population = sum(m["population"] or 0 for m in mismatches)
     return {
         "available": True,
         "reason": None,
-        "dataset": dataset,
+        "dataset": own.dataset,
         "definition": DEFINITION,
         "communes_zoned": len(zoned),
         "communes_without_zone": len(coverage.communes) - len(zoned),
@@ -68,8 +71,38 @@ def report(cursor: Cursor, coverage: Coverage) -> dict:
         "population_nearest_other_share": _share(mismatched_population, population),
         "communes_own_without_site": sum(m["own_site_id"] is None for m in mismatches),
         "missions_locales": _by_mission_locale(coverage, own, mismatches),
+        "cross_table": cross_table(coverage, own),
         "mismatches": mismatches,
     }
+
+
+def cross_table(coverage: Coverage, own: Own) -> list[dict]:
+    """Zone x catchment: communes and population by (own mission locale, nearest site's mission locale)."""
+    sites, missions = coverage.network.sites, coverage.network.missions_locales
+    cells: dict[tuple[str, str | None], list] = collections.defaultdict(list)
+    for commune in coverage.communes:
+        for own_site in own.by_commune.get(commune.code, ()):
+            cells[(own_site.mission_locale, sites[commune.site_id].mission_locale)].append(commune)
+    rows = []
+    for (zone, catchment), communes in sorted(cells.items(), key=lambda item: (item[0][0], item[0][1] or "")):
+        rows.append({
+            "mission_locale": zone,
+            "mission_locale_name": missions[zone].name,
+            "nearest_mission_locale": catchment,
+            "nearest_mission_locale_name": missions[catchment].name if catchment in missions else None,
+            "same": zone == catchment,
+            "communes": len(communes),
+            "population": _population(communes),
+        })
+    return rows
+
+
+def mismatch_features(cursor: Cursor, body: dict) -> list[tuple[str, dict]]:
+    """(GeoJSON geometry text, properties) of every mismatched commune's polygon: the map layer."""
+    geometries = sql.commune_geometries(cursor)
+    return [
+        (geometries[m["code"]], {key: m[key] for key in MISMATCH_PROPERTIES}) for m in body["mismatches"]
+    ]
 
 
 def _unavailable(dataset: dict | None, communes: int) -> dict:
@@ -78,27 +111,26 @@ def _unavailable(dataset: dict | None, communes: int) -> dict:
         "communes_zoned": 0, "communes_without_zone": communes, "population_zoned": 0,
         "communes_nearest_own": 0, "communes_nearest_other": 0, "communes_nearest_other_share": None,
         "population_nearest_other": 0, "population_nearest_other_share": None, "communes_own_without_site": 0,
-        "missions_locales": [], "mismatches": [],
+        "missions_locales": [], "cross_table": [], "mismatches": [],
     }
 
 
-def _mismatch(commune, own_rows: list[dict], coverage: Coverage) -> dict:
-    sites = coverage.network.sites
+def _mismatch(commune, own: Own, coverage: Coverage) -> dict:
+    sites, missions = coverage.network.sites, coverage.network.missions_locales
     nearest = sites[commune.site_id]
-    with_site = [row for row in own_rows if row["own_site_id"] is not None]
     # several own missions locales (rare): the one with the nearest own site speaks for the commune
-    best = min(with_site, key=lambda row: (row["own_distance_m"], row["own_site_id"])) if with_site else own_rows[0]
-    own_distance = best["own_distance_m"]
+    best = own.nearest(commune.code) or own.by_commune[commune.code][0]
+    own_distance = best.distance_m
     return {
         "code": commune.code,
         "nom": commune.nom,
         "departement": commune.departement,
         "population": commune.population,
-        "mission_locale": best["mission_locale"],
-        "mission_locale_name": best["mission_locale_name"],
-        "several": len(own_rows) > 1 or any(row["several"] for row in own_rows),
-        "own_site_id": best["own_site_id"],
-        "own_site_name": sites[best["own_site_id"]].name if best["own_site_id"] else None,
+        "mission_locale": best.mission_locale,
+        "mission_locale_name": missions[best.mission_locale].name,
+        "several": commune.code in own.several,
+        "own_site_id": best.site_id,
+        "own_site_name": sites[best.site_id].name if best.site_id else None,
         "own_distance_m": None if own_distance is None else round_distance(own_distance),
         "nearest_site_id": nearest.id,
         "nearest_site_name": nearest.name,
@@ -109,18 +141,19 @@ def _mismatch(commune, own_rows: list[dict], coverage: Coverage) -> dict:
     }
 
 
-def _by_mission_locale(coverage: Coverage, own: dict[str, list[dict]], mismatches: list[dict]) -> list[dict]:
-    """Per mission locale: its zone's communes served nearer by another, and the others' it is nearest to."""
+def _by_mission_locale(coverage: Coverage, own: Own, mismatches: list[dict]) -> list[dict]:
+    """Per mission locale: its zone's communes served nearer by another (and whose), and the others' it attracts."""
     lost = collections.defaultdict(list)
     for mismatch in mismatches:
-        for row in own[mismatch["code"]]:
-            lost[row["mission_locale"]].append(mismatch)
+        for own_site in own.by_commune[mismatch["code"]]:
+            lost[own_site.mission_locale].append(mismatch)
     attracted = collections.defaultdict(list)
     for mismatch in mismatches:
         attracted[mismatch["nearest_mission_locale"]].append(mismatch)
     known = {c.code: c.population or 0 for c in coverage.communes}
+    missions = coverage.network.missions_locales
     out = []
-    for code, mission in sorted(coverage.network.missions_locales.items()):
+    for code, mission in sorted(missions.items()):
         population = sum(m["population"] or 0 for m in lost[code])
         zone_population = sum(known.get(insee, 0) for insee in mission.zone)
         out.append({
@@ -131,10 +164,24 @@ def _by_mission_locale(coverage: Coverage, own: dict[str, list[dict]], mismatche
             "communes_nearest_other": len(lost[code]),
             "population_nearest_other": population,
             "population_nearest_other_share": _share(population, zone_population),
+            "nearest_other": _lost_to(lost[code], missions),
             "communes_attracted": len(attracted[code]),
             "population_attracted": sum(m["population"] or 0 for m in attracted[code]),
         })
     return out
+
+
+def _lost_to(mismatches: list[dict], missions: dict) -> list[dict]:
+    """Which missions locales' sites are nearest to the zone's mismatched communes: most people first."""
+    groups = collections.defaultdict(list)
+    for mismatch in mismatches:
+        groups[mismatch["nearest_mission_locale"]].append(mismatch)
+    rows = [
+        {"code": code, "name": missions[code].name if code in missions else None,
+         "communes": len(group), "population": sum(m["population"] or 0 for m in group)}
+        for code, group in groups.items()
+    ]
+    return sorted(rows, key=lambda row: (-row["population"], -row["communes"], row["code"] or ""))
 
 
 def _population(communes) -> int:

@@ -198,15 +198,36 @@ DUPLICATE_SITES = f"""
 
 # --- zones: each commune's own mission locale ------------------------------------------
 
-# Each commune's own mission locale(s) (zones) and the nearest served site of each, ranked at
-# ingestion (commune_own_sites, geosvc/db/network.py): NULL when that mission locale has none.
-ZONE_ASSIGNMENT = """
-    SELECT z.insee AS code, z.mission_locale, m.name AS mission_locale_name, z.several,
-           o.site_ids[1] AS own_site_id, o.distances_m[1] AS own_distance_m
+# Every zone row (commune, own mission locale) with ALL the served sites of that mission locale,
+# ranked at ingestion by spheroid distance then id (commune_own_sites): a scenario drops its
+# closed and moved ids from these short lists (a mission locale has 1 to 6 sites) and needs no
+# search. Empty arrays: that mission locale has no served site.
+OWN_SITES = """
+    SELECT z.insee AS code, z.mission_locale, z.several,
+           coalesce(o.site_ids, '{}') AS site_ids, coalesce(o.distances_m, '{}') AS distances
     FROM zones z
-    JOIN missions_locales m ON m.code = z.mission_locale
     LEFT JOIN commune_own_sites o ON o.code = z.insee AND o.mission_locale = z.mission_locale
     ORDER BY z.insee, z.mission_locale
+"""
+
+# A scenario's placed sites (new, or moved) that belong to a mission locale: their distance to
+# every commune of that mission locale's zone, measured as commune_own_sites measures (spheroid).
+PLACED_OWN_DISTANCES = """
+    SELECT a.id, z.insee AS code, z.mission_locale,
+           ST_Distance(ST_SetSRID(ST_MakePoint(a.lon, a.lat), 4326)::geography, c.point) AS distance_m
+    FROM unnest(%(ids)s::text[], %(missions)s::text[], %(lons)s::float8[], %(lats)s::float8[])
+         AS a(id, mission_locale, lon, lat)
+    JOIN zones z ON z.mission_locale = a.mission_locale
+    JOIN communes c ON c.code = z.insee
+"""
+
+# Each zone's area: the sum of its communes' geodesic areas (WGS84 spheroid). Communes do not
+# overlap, so this is the area of their union without dissolving them (the union costs ~1 s for
+# the region, the sum ~0.2 s: still cached per data version by the service).
+ZONE_AREAS = """
+    SELECT z.mission_locale, sum(ST_Area(c.geom::geography)) / 1e6 AS area_km2
+    FROM zones z JOIN communes c ON c.code = z.insee
+    GROUP BY z.mission_locale
 """
 
 # --- brute-force comparison (benchmark) -----------------------------------------------
@@ -286,8 +307,23 @@ def duplicate_sites(cursor: Cursor, radius_m: float) -> list[dict]:
     return cursor.execute(DUPLICATE_SITES, {"radius_m": radius_m}).fetchall()
 
 
-def zone_assignment(cursor: Cursor) -> list[dict]:
-    return cursor.execute(ZONE_ASSIGNMENT).fetchall()
+def own_sites(cursor: Cursor) -> list[dict]:
+    return cursor.execute(OWN_SITES).fetchall()
+
+
+def placed_own_distances(cursor: Cursor, placed: list[tuple[str, str, float, float]]) -> list[dict]:
+    """(id, mission locale, lon, lat) of placed sites -> their distance to each commune of that zone."""
+    if not placed:
+        return []
+    params = {
+        "ids": [p[0] for p in placed], "missions": [p[1] for p in placed],
+        "lons": [p[2] for p in placed], "lats": [p[3] for p in placed],
+    }
+    return cursor.execute(PLACED_OWN_DISTANCES, params).fetchall()
+
+
+def zone_areas(cursor: Cursor) -> dict[str, float]:
+    return {row["mission_locale"]: row["area_km2"] for row in cursor.execute(ZONE_AREAS).fetchall()}
 
 
 def commune_points(cursor: Cursor) -> list[dict]:

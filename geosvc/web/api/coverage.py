@@ -1,4 +1,5 @@
-"""Coverage analysis over HTTP: indicators, communes, catchments, quality, zones vs nearest, scenarios.
+"""Coverage analysis over HTTP: indicators (nearest site, and own mission locale by the union's zones),
+communes, catchments, quality, zones vs nearest (assignment), scenarios.
 
 Thin adapters over geosvc.coverage; every answer carries `method` and `data` (which data,
 of which vintage). Tabular answers also come as CSV (`?format=csv`), with the same two
@@ -12,18 +13,21 @@ import json
 from apiflask import APIBlueprint
 from flask import Blueprint, Response, current_app, render_template
 
+from geosvc.core.errors import NotFound
 from geosvc.coverage import catchments, quality, scenarios, tables, zones
+from geosvc.coverage import own as own_sites
 from geosvc.coverage.indicators import indicators
-from geosvc.coverage.network import compute, stored_network
+from geosvc.coverage.network import Coverage, compute, stored_network
+from geosvc.coverage.own import Own
 from geosvc.coverage.provenance import answer_meta
 from geosvc.db import datasets
 from geosvc.web.api.coverage_schemas import (
     AssignmentOut,
+    AssignmentQuery,
     CatchmentsQuery,
     CommunesCoverageOut,
     CommunesQuery,
     CoverageQuery,
-    FormatQuery,
     IndicatorsOut,
     QualityOut,
     ScenarioIn,
@@ -50,40 +54,50 @@ ERRORS = {400: "Invalid parameter", 429: "Rate limit exceeded", 503: "Database u
 @bp.input(CoverageQuery, location="query")
 @bp.output(IndicatorsOut)
 @bp.doc(
-    summary="Coverage indicators: region, departments, EPCI, sites, missions locales",
-    responses={200: {"description": "JSON, or CSV with format=csv (table=areas, sites or missions_locales)",
+    summary="Coverage indicators: region, departments, EPCI, sites, missions locales, and by the official zones",
+    description="Each area also has `own`: the same figures over the distance to one's own mission locale (the "
+    "union's zones); `zones` gives them per mission locale's zone. Without zones: `own_mission_locale.available` "
+    "is false with the reason.",
+    responses={200: {"description": "JSON, or CSV with format=csv (table=areas, sites, missions_locales or zones)",
                      "content": CSV_CONTENT}, **ERRORS},
 )
 @expensive
 def get_coverage(query_data: dict):
     with read_db().cursor() as cursor:
-        coverage = compute(cursor, stored_network(cursor))
-        body = indicators(coverage, query_data["thresholds_km"], query_data["farthest"])
+        coverage, own = _current(cursor)
+        body = indicators(coverage, query_data["thresholds_km"], query_data["farthest"], own)
         meta = answer_meta(cursor)
     if query_data["format"] == "csv":
         return _indicators_csv(body, query_data["table"], meta)
-    return body | meta
+    # Encoded as is: the body holds exactly IndicatorsOut's fields, in JSON's own types, so the
+    # schema's dump would change nothing (tests/test_coverage_zones.py checks it) and it took a
+    # third of the answer's time once the zones were added.
+    return current_app.json.response(body | meta)
 
 
 @bp.get("/coverage/communes")
 @bp.input(CommunesQuery, location="query")
 @bp.output(CommunesCoverageOut)
 @bp.doc(
-    summary="Every commune's nearest served sites (JSON, CSV, or GeoJSON polygons for a choropleth)",
+    summary="Every commune's nearest served sites and own mission locale's (JSON, CSV, or GeoJSON polygons)",
     responses={200: {"description": "JSON; CSV with format=csv; GeoJSON polygons with format=geojson",
-                     "content": CSV_CONTENT | GEOJSON_CONTENT}, **ERRORS},
+                     "content": CSV_CONTENT | GEOJSON_CONTENT},
+               404: "zone: no mission locale has this code", **ERRORS},
 )
 @expensive
 def get_communes(query_data: dict):
     with read_db().cursor() as cursor:
-        coverage = compute(cursor, stored_network(cursor))
-        selected = _select(coverage.communes, query_data)
+        coverage, own = _current(cursor)
+        selected = _select(coverage, own, query_data)
         meta = answer_meta(cursor)
         if query_data["format"] == "geojson":
             wanted = {c.code for c in selected}
-            features = [f for f in catchments.commune_features(cursor, coverage) if f[1]["code"] in wanted]
+            features = [f for f in catchments.commune_features(cursor, coverage, own) if f[1]["code"] in wanted]
+            if query_data["order"] != "code":  # the features in the order asked for
+                rank = {c.code: i for i, c in enumerate(selected)}
+                features.sort(key=lambda f: rank[f[1]["code"]])
             return _geojson(features, "communes", meta)
-    records = [tables.commune_record(commune, coverage) for commune in selected]
+    records = [tables.commune_record(commune, coverage, own) for commune in selected]
     if query_data["format"] == "csv":
         rows = [tables.commune_csv_row(record) for record in records]
         return _csv(tables.to_csv(rows, tables.COMMUNE_COLUMNS), "coverage_communes.csv", meta)
@@ -104,7 +118,7 @@ def get_catchments(query_data: dict):
         version = datasets.data_fingerprint(cursor)
 
         def layer_text() -> str:
-            features = catchments.layer(cursor, compute(cursor, stored_network(cursor)), by)
+            features = catchments.layer(cursor, _current(cursor)[0], by)
             method = catchments.VORONOI_METHOD if by == "voronoi" else catchments.CATCHMENT_METHOD
             return catchments.feature_collection(
                 features, name=f"catchments by {by}", method=meta["method"], data=meta["data"], layer_method=method,
@@ -125,33 +139,49 @@ def get_quality():
 
 
 @bp.get("/coverage/assignment")
-@bp.input(FormatQuery, location="query")
+@bp.input(AssignmentQuery, location="query")
 @bp.output(AssignmentOut)
-@bp.doc(summary="Communes whose nearest site belongs to another mission locale than their own (the union's zones)",
-        responses={200: {"description": "JSON, or CSV of the mismatches with format=csv", "content": CSV_CONTENT},
-                   **ERRORS})
+@bp.doc(summary="Zones vs catchments: communes whose nearest site belongs to another mission locale than their own",
+        description="format=csv: the mismatches (table=mismatches) or the zone x catchment cross-table "
+        "(table=cross); format=geojson: the mismatched communes' polygons, a map layer.",
+        responses={200: {"description": "JSON; CSV with format=csv; GeoJSON polygons with format=geojson",
+                         "content": CSV_CONTENT | GEOJSON_CONTENT}, **ERRORS})
 @expensive
 def get_assignment(query_data: dict):
     answer_format = query_data["format"]
+    kind = f"csv-{query_data['table']}" if answer_format == "csv" else answer_format
     cache = assignment_cache()
     with read_db().cursor() as cursor:
         version = datasets.data_fingerprint(cursor)
 
         def report() -> tuple[dict, dict]:
-            return zones.report(cursor, compute(cursor, stored_network(cursor))), answer_meta(cursor)
+            return zones.report(cursor, *_current(cursor)), answer_meta(cursor)
 
         def encoded() -> tuple[str, dict]:
             body, meta = cache.get_or_compute(("report", version), report)
-            if answer_format == "csv":
+            if kind == "csv-mismatches":
                 return tables.to_csv(body["mismatches"], tables.MISMATCH_COLUMNS), meta
+            if kind == "csv-cross":
+                return tables.to_csv(body["cross_table"], tables.CROSS_COLUMNS), meta
+            if kind == "geojson":
+                features = zones.mismatch_features(cursor, body)
+                layer = catchments.feature_collection(
+                    features, name="communes nearer another mission locale's site", method=meta["method"],
+                    data=meta["data"], layer_method=zones.DEFINITION, available=body["available"],
+                    reason=body["reason"],
+                )
+                return layer, meta
             document = AssignmentOut().dump(body | {"method": meta["method"], "data": meta["data"]})
             return current_app.json.response(document).get_data(as_text=True), meta
 
         # the region's assignment only changes with the data: computed, and encoded (the schema's
         # dump took most of a cached answer's time), once per data version and format
-        text, meta = cache.get_or_compute((answer_format, version), encoded)
+        text, meta = cache.get_or_compute((kind, version), encoded)
+    if kind == "geojson":
+        return Response(text, mimetype=GEOJSON)
     if answer_format == "csv":
-        return _csv(text, "assignment_mismatches.csv", meta)
+        name = "assignment_mismatches.csv" if kind == "csv-mismatches" else "zone_catchment.csv"
+        return _csv(text, name, meta)
     return current_app.response_class(text, mimetype="application/json")
 
 
@@ -168,7 +198,8 @@ def get_assignment(query_data: dict):
 @expensive
 def post_scenario(json_data: dict):
     with read_db().cursor() as cursor:
-        result = scenarios.run(cursor, json_data, json_data["thresholds_km"], json_data["farthest"])
+        result = scenarios.run(cursor, json_data, json_data["thresholds_km"], json_data["farthest"],
+                               current=_current(cursor))
         return result | answer_meta(cursor)
 
 
@@ -178,21 +209,57 @@ def analyse_page():
     return render_template("analyse.html")
 
 
-def _select(communes, query: dict) -> list:
+def _current(cursor) -> tuple[Coverage, Own]:
+    """The current network's coverage and own sites, computed once per data version.
+
+    They only change with an ingestion (the network is the stored one), like the catchment
+    polygons they are kept beside; reading and shaping them (~0.1 s), and measuring the zones'
+    areas (~0.2 s), took most of GET /coverage's time. Immutable: shared by every request.
+    """
+    version = datasets.data_fingerprint(cursor)
+
+    def build() -> tuple[Coverage, Own]:
+        network = stored_network(cursor)
+        return compute(cursor, network), own_sites.compute(cursor, network, own_sites.zone_areas(cursor))
+
+    return catchment_cache().get_or_compute(("current coverage", version), build)
+
+
+def _select(coverage, own, query: dict) -> list:
+    zone = None
+    if "zone" in query:
+        mission = coverage.network.missions_locales.get(query["zone"])
+        if mission is None:
+            raise NotFound(f"zone: no mission locale has the code {query['zone']} (see GET /missions-locales)",
+                           code="mission_locale_not_found")
+        zone = set(mission.zone)
+    nearest_own = {c.code: own.nearest(c.code) for c in coverage.communes}
+
+    def own_distance(commune) -> float | None:
+        best = nearest_own[commune.code]
+        return None if best is None else best.distance_m
+
     selected = [
-        c for c in communes
+        c for c in coverage.communes
         if query.get("departement") in (None, c.departement)
         and query.get("epci") in (None, c.epci)
+        and (zone is None or c.code in zone)
         and ("beyond_km" not in query or c.distance_m > query["beyond_km"] * 1000)
+        and ("own_beyond_km" not in query
+             or (own_distance(c) is not None and own_distance(c) > query["own_beyond_km"] * 1000))
     ]
     if query["order"] == "distance":
         selected.sort(key=lambda c: (-c.distance_m, c.code))
+    elif query["order"] == "own_distance":
+        selected.sort(key=lambda c: (own_distance(c) is None, -(own_distance(c) or 0), c.code))
     return selected
 
 
 def _indicators_csv(body: dict, table: str, meta: dict) -> Response:
     if table == "sites":
         text = tables.to_csv(body["sites"], tables.SITE_COLUMNS)
+    elif table == "zones":
+        text = tables.to_csv(tables.zone_csv_rows(body["zones"]), tables.zone_columns(body["thresholds_km"]))
     elif table == "missions_locales":
         text = tables.to_csv(tables.mission_locale_csv_rows(body["missions_locales"]), tables.MISSION_LOCALE_COLUMNS)
     else:

@@ -12,7 +12,7 @@ from apiflask.fields import Boolean, DelimitedList, Dict, Float, Integer, List, 
 from apiflask.validators import Length, OneOf, Range
 from marshmallow import ValidationError, pre_load, validates, validates_schema
 
-from geosvc.core.rules import EPCI_CODE_PATTERN
+from geosvc.core.rules import COMMUNE_CODE_PATTERN, EPCI_CODE_PATTERN
 from geosvc.coverage.catchments import LAYERS
 from geosvc.coverage.indicators import DEFAULT_FARTHEST, DEFAULT_THRESHOLDS_KM
 from geosvc.coverage.scenarios import MAX_CHANGES
@@ -24,7 +24,8 @@ MAX_THRESHOLD_KM = 200.0
 MAX_FARTHEST = 50
 MAX_SITE_NAME = 100
 MAX_ID_CHARS = 200
-TABLES = ("areas", "sites", "missions_locales")
+TABLES = ("areas", "sites", "missions_locales", "zones")
+ASSIGNMENT_TABLES = ("mismatches", "cross")
 # Values of the former API (sites grouped by a "structure" derived from their names), refused
 # with a message naming the new value.
 RENAMED_TABLES = {"structures": "missions_locales"}
@@ -68,8 +69,16 @@ class CommunesQuery(FlatErrors):
     epci = String(validate=WholeMatch(EPCI_CODE_PATTERN), metadata={"description": "SIREN of the EPCI"})
     beyond_km = AsciiFloat(validate=Range(0, MAX_THRESHOLD_KM), allow_nan=False,
                       metadata={"description": "only communes strictly farther than this from their nearest site"})
-    order = String(load_default="code", validate=OneOf(["code", "distance"]),
-                   metadata={"description": "by INSEE code, or farthest first"})
+    zone = String(validate=WholeMatch(COMMUNE_CODE_PATTERN), metadata={
+        "description": "only the communes of this mission locale's zone (the union's code, e.g. 60176)",
+    })
+    own_beyond_km = AsciiFloat(validate=Range(0, MAX_THRESHOLD_KM), allow_nan=False, metadata={
+        "description": "only communes strictly farther than this from their own mission locale's nearest site "
+                       "(communes without an own distance are left out)",
+    })
+    order = String(load_default="code", validate=OneOf(["code", "distance", "own_distance"]),
+                   metadata={"description": "by INSEE code, farthest from the nearest site first, or farthest from "
+                                            "their own mission locale first (those without one last)"})
     format = String(load_default="json", validate=OneOf(["json", "csv", "geojson"]),
                     metadata={"description": "geojson: commune polygons with their coverage (choropleth)"})
 
@@ -87,6 +96,15 @@ class CatchmentsQuery(FlatErrors):
 
 class FormatQuery(FlatErrors):
     format = String(load_default="json", validate=OneOf(["json", "csv"]))
+
+
+class AssignmentQuery(FlatErrors):
+    format = String(load_default="json", validate=OneOf(["json", "csv", "geojson"]), metadata={
+        "description": "geojson: the polygons of the communes nearer another mission locale's site (a map layer)",
+    })
+    table = String(load_default="mismatches", validate=OneOf(list(ASSIGNMENT_TABLES)), metadata={
+        "description": "with format=csv: the mismatched communes, or the zone x catchment cross-table",
+    })
 
 
 class AddIn(FlatErrors):
@@ -179,6 +197,59 @@ class CommuneBriefOut(Schema):
     distance_m = Float(required=True, metadata=_metres)
 
 
+class OwnBriefOut(Schema):
+    code = String(required=True)
+    nom = String(required=True)
+    departement = String(required=True)
+    epci = String(allow_none=True)
+    population = Integer(allow_none=True)
+    mission_locale = String(required=True, metadata={"description": "its own mission locale (zones)"})
+    mission_locale_name = String(required=True)
+    site_id = String(required=True, metadata={"description": "its own mission locale's nearest served site"})
+    site_name = String(required=True)
+    distance_m = Float(required=True, metadata=_metres)
+    nearest_site_id = String(required=True, metadata={"description": "the nearest served site of any mission locale"})
+    nearest_mission_locale = String(required=True, allow_none=True)
+    nearest_distance_m = Float(required=True, metadata=_metres)
+
+
+def _distance_fields() -> dict:
+    """The figures of figures.distance_figures (geosvc/coverage/figures.py)."""
+    return {
+        "weighted_mean_distance_m": Float(required=True, allow_none=True, metadata=_metres),
+        "weighted_median_distance_m": Float(required=True, allow_none=True, metadata=_metres),
+        "mean_distance_m": Float(required=True, allow_none=True, metadata=_metres),
+        "max_distance_m": Float(required=True, allow_none=True, metadata=_metres),
+        "beyond": List(Nested(BeyondOut), required=True),
+    }
+
+
+def _nearest_other_fields() -> dict:
+    return {
+        "communes_nearest_other": Integer(required=True, metadata={
+            "description": "communes with a zone whose nearest site belongs to another mission locale than theirs",
+        }),
+        "population_nearest_other": Integer(required=True),
+        "population_nearest_other_share": Float(required=True, allow_none=True, metadata={
+            "description": "of the known population of the communes with a zone",
+        }),
+    }
+
+
+OwnAreaOut = Schema.from_dict({
+    "communes": Integer(required=True, metadata={"description": "communes with an own distance (the figures' base)"}),
+    "population": Integer(required=True),
+    "communes_without_population": Integer(required=True),
+    "communes_without_zone": Integer(required=True, metadata={"description": "on no zone: no own distance"}),
+    "communes_own_without_site": Integer(required=True, metadata={
+        "description": "on a zone whose mission locale has no served site: no own distance",
+    }),
+    **_distance_fields(),
+    "farthest": List(Nested(OwnBriefOut), required=True),
+    **_nearest_other_fields(),
+}, name="OwnAreaOut")
+
+
 class AreaOut(Schema):
     level = String(required=True, validate=OneOf(["region", "departement", "epci"]))
     code = String(required=True)
@@ -193,6 +264,10 @@ class AreaOut(Schema):
     max_distance_m = Float(required=True, allow_none=True, metadata=_metres)
     beyond = List(Nested(BeyondOut), required=True)
     farthest = List(Nested(CommuneBriefOut), required=True)
+    own = Nested(OwnAreaOut, required=True, allow_none=True, metadata={
+        "description": "the same figures over the distance to one's own mission locale (the union's zones); "
+                       "null when no zones are loaded",
+    })
 
 
 def _served_fields() -> dict:
@@ -236,6 +311,51 @@ MissionLocaleStatsOut = Schema.from_dict({
 }, name="MissionLocaleStatsOut")
 
 
+class OwnSiteShareOut(Schema):
+    id = String(required=True)
+    name = String(required=True)
+    communes = Integer(required=True, metadata={
+        "description": "communes of the zone for which it is the nearest of its mission locale's sites",
+    })
+    population = Integer(required=True)
+    population_share = Float(required=True, allow_none=True, metadata={"description": "of the zone's population"})
+
+
+ZoneIndicatorsOut = Schema.from_dict({
+    "code": String(required=True, metadata={"description": "the mission locale (the union's code)"}),
+    "name": String(required=True),
+    "communes": Integer(required=True, metadata={"description": "communes of its zone"}),
+    "population": Integer(required=True),
+    "communes_without_population": Integer(required=True),
+    "area_km2": Float(required=True, allow_none=True, metadata={
+        "description": "geodesic area of the zone (sum of its communes' areas on the WGS84 ellipsoid)",
+    }),
+    "sites": List(String(), required=True, metadata={"description": "its served sites"}),
+    "communes_without_own_site": Integer(required=True, metadata={
+        "description": "all of the zone when its mission locale has no served site (no distance then), else 0",
+    }),
+    **_distance_fields(),
+    "nearest_weighted_mean_distance_m": Float(required=True, allow_none=True, metadata={
+        "description": "the zone's weighted mean distance to the nearest site of ANY mission locale, to compare",
+    }),
+    "main_site": Nested(OwnSiteShareOut, required=True, allow_none=True, metadata={
+        "description": "its site that is the nearest (of its sites) for the largest population of the zone",
+    }),
+    "own_sites": List(Nested(OwnSiteShareOut), required=True),
+    "farthest": List(Nested(OwnBriefOut), required=True),
+    **_nearest_other_fields(),
+}, name="ZoneIndicatorsOut")
+
+
+class OwnAvailabilityOut(Schema):
+    available = Boolean(required=True, metadata={"description": "false when no zones are loaded"})
+    reason = String(required=True, allow_none=True, metadata={"description": "why the own figures are not available"})
+    dataset = Nested(DatasetOut, required=True, allow_none=True, metadata={
+        "description": "the union's coverage table loaded",
+    })
+    definition = String(required=True)
+
+
 class IndicatorsCore(Schema):
     thresholds_km = List(Float(), required=True)
     region = Nested(AreaOut, required=True)
@@ -244,6 +364,12 @@ class IndicatorsCore(Schema):
     sites = List(Nested(SiteStatsOut), required=True)
     missions_locales = List(Nested(MissionLocaleStatsOut), required=True, metadata={
         "description": "every mission locale; sites without one (data without zones) are in none",
+    })
+    own_mission_locale = Nested(OwnAvailabilityOut, required=True, metadata={
+        "description": "whether the figures on the official zones (each area's `own`, `zones`) are available",
+    })
+    zones = List(Nested(ZoneIndicatorsOut), required=True, metadata={
+        "description": "per mission locale, its zone with the distance to its own sites; [] without zones",
     })
 
 
@@ -277,6 +403,20 @@ class CommuneCoverageOut(Schema):
     mission_locale_name = String(required=True, allow_none=True)
     distance_m = Float(required=True, metadata=_metres)
     nearest = List(Nested(NearestOut), required=True, metadata={"description": "the 3 nearest served sites"})
+    own = Nested(lambda: OwnCommuneOut(), required=True, allow_none=True, metadata={
+        "description": "its own mission locale's nearest served site (the union's zones); null when it has none "
+                       "(no zone loaded for it, or no served site of its mission locale)",
+    })
+
+
+class OwnCommuneOut(Schema):
+    mission_locale = String(required=True)
+    mission_locale_name = String(required=True)
+    several = Boolean(required=True, metadata={"description": "on several zones: the nearest of them"})
+    site_id = String(required=True)
+    site_name = String(required=True)
+    distance_m = Float(required=True, metadata=_metres)
+    nearest_is_own = Boolean(required=True, metadata={"description": "its nearest site is its own mission locale's"})
 
 
 class CommunesCoverageOut(Schema):
@@ -378,10 +518,32 @@ class ZoneSummaryOut(Schema):
     population_nearest_other_share = Float(required=True, allow_none=True, metadata={
         "description": "of its zone's known population",
     })
+    nearest_other = List(Nested(lambda: LostToOut()), required=True, metadata={
+        "description": "whose sites are nearest to the communes of its zone nearer another's: most people first",
+    })
     communes_attracted = Integer(required=True, metadata={
         "description": "communes of other zones whose nearest site is one of its",
     })
     population_attracted = Integer(required=True)
+
+
+class LostToOut(Schema):
+    code = String(required=True, allow_none=True, metadata={"description": "the other mission locale"})
+    name = String(required=True, allow_none=True)
+    communes = Integer(required=True)
+    population = Integer(required=True)
+
+
+class CrossCellOut(Schema):
+    mission_locale = String(required=True, metadata={"description": "the zone: the communes' own mission locale"})
+    mission_locale_name = String(required=True)
+    nearest_mission_locale = String(required=True, allow_none=True, metadata={
+        "description": "the catchment: the mission locale of the communes' nearest site",
+    })
+    nearest_mission_locale_name = String(required=True, allow_none=True)
+    same = Boolean(required=True, metadata={"description": "zone and catchment agree"})
+    communes = Integer(required=True)
+    population = Integer(required=True)
 
 
 class AssignmentOut(Schema):
@@ -399,6 +561,10 @@ class AssignmentOut(Schema):
     population_nearest_other_share = Float(required=True, allow_none=True)
     communes_own_without_site = Integer(required=True)
     missions_locales = List(Nested(ZoneSummaryOut), required=True)
+    cross_table = List(Nested(CrossCellOut), required=True, metadata={
+        "description": "zone x catchment: communes and population by own mission locale and nearest site's "
+                       "mission locale (every pair that occurs; a commune on several zones counts in each)",
+    })
     mismatches = List(Nested(MismatchOut), required=True, metadata={"description": "largest extra distance first"})
     method = String(required=True)
     data = Nested(DataOut, required=True)
@@ -421,15 +587,47 @@ class BeyondDeltaOut(Schema):
     population_share = Nested(ChangeOut, required=True)
 
 
-class AreaDeltaOut(Schema):
-    level = String(required=True)
-    code = String(required=True)
-    nom = String(required=True)
-    weighted_mean_distance_m = Nested(ChangeOut, required=True)
-    weighted_median_distance_m = Nested(ChangeOut, required=True)
-    mean_distance_m = Nested(ChangeOut, required=True)
-    max_distance_m = Nested(ChangeOut, required=True)
-    beyond = List(Nested(BeyondDeltaOut), required=True)
+def _distance_delta_fields() -> dict:
+    return {
+        "weighted_mean_distance_m": Nested(ChangeOut, required=True),
+        "weighted_median_distance_m": Nested(ChangeOut, required=True),
+        "mean_distance_m": Nested(ChangeOut, required=True),
+        "max_distance_m": Nested(ChangeOut, required=True),
+        "beyond": List(Nested(BeyondDeltaOut), required=True),
+    }
+
+
+OwnAreaDeltaOut = Schema.from_dict({
+    "communes": Nested(ChangeOut, required=True, metadata={"description": "communes with an own distance"}),
+    "communes_own_without_site": Nested(ChangeOut, required=True),
+    "communes_nearest_other": Nested(ChangeOut, required=True),
+    "population_nearest_other": Nested(ChangeOut, required=True),
+    **_distance_delta_fields(),
+}, name="OwnAreaDeltaOut")
+
+AreaDeltaOut = Schema.from_dict({
+    "level": String(required=True),
+    "code": String(required=True),
+    "nom": String(required=True),
+    **_distance_delta_fields(),
+    "own": Nested(OwnAreaDeltaOut, required=True, allow_none=True, metadata={
+        "description": "the changes of the distance to one's own mission locale; null without zones",
+    }),
+}, name="AreaDeltaOut")
+
+ZoneDeltaOut = Schema.from_dict({
+    "code": String(required=True),
+    "name": String(required=True),
+    "sites": Dict(keys=String(), values=List(String()), required=True,
+                  metadata={"description": "its served site ids: {current, scenario}"}),
+    **_distance_delta_fields(),
+    "communes_without_own_site": Nested(ChangeOut, required=True),
+    "communes_nearest_other": Nested(ChangeOut, required=True),
+    "population_nearest_other": Nested(ChangeOut, required=True),
+    "nearest_weighted_mean_distance_m": Nested(ChangeOut, required=True),
+    "main_site": Dict(keys=String(), values=String(allow_none=True), required=True,
+                      metadata={"description": "the id of the zone's main site: {current, scenario}"}),
+}, name="ZoneDeltaOut")
 
 
 class ServedDeltaOut(Schema):
@@ -462,6 +660,9 @@ class DeltasOut(Schema):
     sites = List(Nested(ServedDeltaOut), required=True, metadata={"description": "only the sites that changed"})
     missions_locales = List(Nested(MissionLocaleDeltaOut), required=True,
                             metadata={"description": "only the missions locales that changed"})
+    zones = List(Nested(ZoneDeltaOut), required=True, metadata={
+        "description": "only the zones whose figures changed (distance to their own mission locale)",
+    })
 
 
 class NearestBriefOut(Schema):
@@ -478,6 +679,19 @@ class CommuneChangeOut(Schema):
     current = Nested(NearestBriefOut, required=True)
     scenario = Nested(NearestBriefOut, required=True)
     delta_m = Float(required=True)
+
+
+class OwnChangeOut(Schema):
+    code = String(required=True)
+    nom = String(required=True)
+    departement = String(required=True)
+    population = Integer(allow_none=True)
+    mission_locale = String(required=True, metadata={"description": "the own mission locale of the site now nearest"})
+    current = Nested(NearestBriefOut, required=True, allow_none=True, metadata={
+        "description": "its own mission locale's nearest site now; null: none",
+    })
+    scenario = Nested(NearestBriefOut, required=True, allow_none=True)
+    delta_m = Float(required=True, allow_none=True, metadata={"description": "scenario - current; null if either is"})
 
 
 class PlacedSiteOut(Schema):
@@ -508,7 +722,12 @@ class ScenarioOut(Schema):
     thresholds_km = List(Float(), required=True)
     scenario = Nested(IndicatorsCore, required=True)
     deltas = Nested(DeltasOut, required=True)
-    communes_changed = List(Nested(CommuneChangeOut), required=True)
+    communes_changed = List(Nested(CommuneChangeOut), required=True, metadata={
+        "description": "the communes whose nearest site of any mission locale changes",
+    })
+    communes_own_changed = List(Nested(OwnChangeOut), required=True, metadata={
+        "description": "the communes whose own mission locale's nearest site, or its distance, changes",
+    })
     method = String(required=True)
     definitions = Dict(keys=String(), values=String(), required=True)
     data = Nested(DataOut, required=True)
