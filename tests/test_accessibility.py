@@ -94,7 +94,20 @@ def test_the_campaign_page_outside_the_region(open_page):
 
 
 def test_the_analyst_page(open_page):
-    page = open_page("/analyse", ready="#map .leaflet-interactive")
+    page = open_page("/analyse", ready="body.zones-ready")  # the zones' table and outlines drawn
+    assert violations(page) == [], json.dumps(violations(page), ensure_ascii=False, indent=1)
+    # the zones' table sorted, the distance to one's own mission locale with the communes nearer another's,
+    # a zone's outline focused (its label open), and a scenario's answer
+    page.locator("#zones-table thead th button").nth(4).click()
+    for label in ("Distance au site de sa mission locale", "plus proches d'une autre"):
+        page.locator(".leaflet-control-layers label", has_text=label).locator("input").check()
+    expect(page.locator(".leaflet-mismatch-pane svg path").first).to_be_attached(timeout=30_000)
+    page.select_option("#close-form select", "mission_locale-62765-01")
+    page.click("#close-form button")
+    page.click("#run-scenario")
+    expect(page.locator("#scenario-result")).to_be_visible(timeout=30_000)
+    page.locator(".leaflet-zones-pane path[tabindex='0']").focus()
+    expect(page.locator(".leaflet-tooltip")).to_have_count(1)
     assert violations(page) == [], json.dumps(violations(page), ensure_ascii=False, indent=1)
 
 
