@@ -137,3 +137,28 @@ def test_a_lone_site_gets_the_whole_region(tmp_path, empty_db):
         [(geometry, properties)] = voronoi_cells(cursor, stored_network(cursor))
     assert properties["id"] == "syn-a"
     assert shape(json.loads(geometry)).bounds == pytest.approx((2.0, 50.0, 2.6, 50.1))
+
+
+def test_the_zones_layer_outlines_each_zone_once(client, communes, region_area_km2):
+    layer = collection(client, "zone")
+    assert "official zone" in layer["layer_method"]
+    zones = {z["code"]: z for z in client.get("/coverage").get_json()["zones"]}
+    features = {f["properties"]["code"]: f for f in layer["features"]}
+    assert set(features) == set(zones)
+    for code, feature in features.items():
+        properties = feature["properties"]
+        zone = zones[code]
+        assert (properties["communes"], properties["population"]) == (zone["communes"], zone["population"])
+        # the union of the zone's communes: the same area as their sum, within the rounding of the borders
+        assert properties["area_km2"] == pytest.approx(zones[code]["area_km2"], rel=0.002), code
+        outline = shape(feature["geometry"])
+        members = [c for c in communes if (c.get("own") or {}).get("mission_locale") == code][:5]
+        assert members, code
+        for commune in members:  # a commune's reference point is inside its zone's outline
+            point = Point(commune["point"]["lon"], commune["point"]["lat"])
+            assert outline.buffer(1e-9).contains(point), commune["code"]
+    assert sum(f["properties"]["area_km2"] for f in features.values()) == pytest.approx(region_area_km2, rel=0.01)
+
+
+def test_without_zones_the_zones_layer_is_empty(synthetic_client):
+    assert collection(synthetic_client, "zone")["features"] == []

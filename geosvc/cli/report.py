@@ -96,9 +96,9 @@ def _geojson_files(cursor: Cursor, out_dir: Path, coverage, own, meta: dict) -> 
     _write(out_dir / "communes.geojson", communes)
     layers = {}
     for by in catchments.LAYERS:
-        layer_method = catchments.VORONOI_METHOD if by == "voronoi" else catchments.CATCHMENT_METHOD
         layers[by] = feature_collection(
-            catchments.layer(cursor, coverage, by), name=f"catchments by {by}", layer_method=layer_method, **members
+            catchments.layer(cursor, coverage, by), name=f"catchments by {by}",
+            layer_method=catchments.layer_method(by), **members
         )
         _write(out_dir / f"catchments_{by}.geojson", layers[by])
     return layers, communes

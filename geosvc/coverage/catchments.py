@@ -4,6 +4,9 @@
 * by mission locale: the same, grouped by the nearest site's mission locale (the union's
   code); communes whose nearest site has no mission locale (data without zones, a
   scenario's site given none) are in no polygon of this layer;
+* zone: the official zones' outlines (the union's coverage table), one polygon per mission
+  locale with its communes, population and area: the layer the analyst page draws its zones
+  with, in one request;
 * Voronoi: the planar Voronoi cells of the sites, drawn in Lambert-93 and clipped to the
   region. A second, purely geometric view: it ignores where the communes' reference
   points are, so its borders differ from the catchments' (which are the ones the
@@ -26,7 +29,8 @@ from geosvc.coverage.own import Own
 from geosvc.coverage.tables import commune_record
 from geosvc.db import coverage as sql
 
-LAYERS = ("site", "mission_locale", "voronoi")
+LAYERS = ("site", "mission_locale", "voronoi")  # the report's catchment files
+API_LAYERS = (*LAYERS, "zone")
 CHOROPLETH_PROPERTIES = (
     "code", "nom", "departement", "epci", "population", "site_id", "site_name", "mission_locale", "distance_m",
 )
@@ -36,6 +40,14 @@ VORONOI_METHOD = (
     "sites at the same point share a cell"
 )
 CATCHMENT_METHOD = "communes dissolved by their nearest served site (geodesic distance from the reference point)"
+ZONE_METHOD = (
+    "the communes of each mission locale's official zone (the union's coverage table) dissolved into one "
+    "outline; area_km2 is geodesic (WGS84)"
+)
+
+
+def layer_method(by: str) -> str:
+    return {"voronoi": VORONOI_METHOD, "zone": ZONE_METHOD}.get(by, CATCHMENT_METHOD)
 
 
 def layer(cursor: Cursor, coverage: Coverage, by: str) -> list[tuple[str, dict]]:
@@ -44,7 +56,13 @@ def layer(cursor: Cursor, coverage: Coverage, by: str) -> list[tuple[str, dict]]
         return site_catchments(cursor, coverage)
     if by == "mission_locale":
         return mission_locale_catchments(cursor, coverage)
+    if by == "zone":
+        return zone_outlines(cursor)
     return voronoi_cells(cursor, coverage.network)
+
+
+def zone_outlines(cursor: Cursor) -> list[tuple[str, dict]]:
+    return [(row.pop("geometry"), row) for row in sql.zone_outlines(cursor)]
 
 
 def site_catchments(cursor: Cursor, coverage: Coverage) -> list[tuple[str, dict]]:

@@ -272,6 +272,19 @@ def commune_geometries(cursor: Cursor) -> dict[str, str]:
     return {row["code"]: row["geometry"] for row in cursor.execute(COMMUNE_GEOMETRIES).fetchall()}
 
 
+# The zones' outlines: the materialized view of revision 0003, refreshed by every ingestion (the
+# union of ~90 commune polygons per zone is too slow to redo per request). "analyse" is quoted:
+# it is a reserved word of PostgreSQL.
+ZONE_OUTLINES = f"""
+    SELECT code, name, communes, population, area_km2, ST_AsGeoJSON(geom, {GEOJSON_DECIMALS}) AS geometry
+    FROM "analyse".zones ORDER BY code
+"""
+
+
+def zone_outlines(cursor: Cursor) -> list[dict]:
+    return cursor.execute(ZONE_OUTLINES).fetchall()
+
+
 def dissolve(cursor: Cursor, codes: list[str], groups: list[str]) -> list[dict]:
     return cursor.execute(DISSOLVE, {"codes": codes, "groups": groups}).fetchall()
 

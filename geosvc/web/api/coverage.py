@@ -119,9 +119,9 @@ def get_catchments(query_data: dict):
 
         def layer_text() -> str:
             features = catchments.layer(cursor, _current(cursor)[0], by)
-            method = catchments.VORONOI_METHOD if by == "voronoi" else catchments.CATCHMENT_METHOD
             return catchments.feature_collection(
-                features, name=f"catchments by {by}", method=meta["method"], data=meta["data"], layer_method=method,
+                features, name=f"catchments by {by}", method=meta["method"], data=meta["data"],
+                layer_method=catchments.layer_method(by),
             )
 
         # the polygons only change with the data: dissolved once per data version and layer

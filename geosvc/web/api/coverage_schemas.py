@@ -13,7 +13,7 @@ from apiflask.validators import Length, OneOf, Range
 from marshmallow import ValidationError, pre_load, validates, validates_schema
 
 from geosvc.core.rules import COMMUNE_CODE_PATTERN, EPCI_CODE_PATTERN
-from geosvc.coverage.catchments import LAYERS
+from geosvc.coverage.catchments import API_LAYERS
 from geosvc.coverage.indicators import DEFAULT_FARTHEST, DEFAULT_THRESHOLDS_KM
 from geosvc.coverage.scenarios import MAX_CHANGES
 from geosvc.web.api.fields import AsciiFloat, AsciiInteger, WholeMatch
@@ -85,13 +85,14 @@ class CommunesQuery(FlatErrors):
 
 class CatchmentsQuery(FlatErrors):
     by = String(load_default="site", metadata={
-        "description": "catchments by nearest site or by its mission locale, or Voronoi cells of the sites",
-        "enum": list(LAYERS),
+        "description": "catchments by nearest site or by its mission locale, Voronoi cells of the sites, or "
+                       "the official zones' outlines (zone)",
+        "enum": list(API_LAYERS),
     })
 
     @validates("by")
     def _by(self, value, **kwargs):
-        _renamed(value, RENAMED_LAYERS, LAYERS)
+        _renamed(value, RENAMED_LAYERS, API_LAYERS)
 
 
 class FormatQuery(FlatErrors):

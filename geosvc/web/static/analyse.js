@@ -8,9 +8,6 @@
   var urls = document.body.dataset;
   var NBSP = "\u00a0";
   var LISTED = 30;  // communes listed in a scenario's tables
-  // zone outlines fetched at once: each is a union of its communes on the server, which other
-  // requests (a catchment layer's dissolve) share with them
-  var ZONE_REQUESTS = 3;
   var BEYOND_KM = 20;  // the zones' table: share of the inhabitants beyond this (or the last threshold)
 
   var LABELS = {
@@ -333,30 +330,22 @@
     status("Carte centrée sur la zone : " + name + ".");
   }
 
+  // One layer of the zones' outlines (GET /coverage/catchments?by=zone: dissolved at ingestion),
+  // retried once after the API's Retry-After on a 503.
   function loadZoneOutlines(zones) {
-    var queue = zones.map(function (zone) { return zone.code; });
-    var failed = [];
-    status("Chargement des contours des " + G.int(queue.length) + " zones…");
-
-    function worker() {
-      var code = queue.shift();
-      if (code === undefined) return Promise.resolve();
-      return getJSON(urls.zoneUrl.replace("CODE", encodeURIComponent(code))).then(function (feature) {
-        if (feature.geometry) state.zonesLayer.addData(feature);
-        else failed.push(code);
-      }, function () { failed.push(code); }).then(worker);
-    }
-
-    var workers = [];
-    for (var i = 0; i < ZONE_REQUESTS; i += 1) workers.push(worker());
-    return Promise.all(workers).then(function () {
+    status("Chargement des contours des " + G.int(zones.length) + " zones…");
+    var address = urls.catchmentsUrl + "?" + new URLSearchParams({by: "zone"});
+    return getJSON(address).then(function (layer) {
+      state.zonesLayer.addData(layer);
+    }, function () { return null; }).then(function () {
       state.zoneOrder = zones.map(function (zone) { return zone.code; })
         .filter(function (code) { return state.zoneLayers[code]; });
       if (state.zoneOrder.length) setZoneFocus(state.zoneOrder[0], false);
       document.body.classList.add("zones-ready");
-      if (!failed.length) status("Prêt : " + G.int(state.communes.features.length) + " communes, " +
+      var missing = zones.length - state.zoneOrder.length;
+      if (!missing) status("Prêt : " + G.int(state.communes.features.length) + " communes, " +
         G.int(zones.length) + " zones de missions locales.");
-      else status("Contours indisponibles pour " + G.int(failed.length) + " zone(s) sur " + G.int(zones.length) +
+      else status("Contours indisponibles pour " + G.int(missing) + " zone(s) sur " + G.int(zones.length) +
         " : la carte se centre alors sur leurs communes.");
     });
   }
