@@ -50,7 +50,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from itertools import groupby, islice
+from itertools import groupby
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, Levenshtein
@@ -430,7 +430,9 @@ class Outside:
 
     def codes_beginning_with(self, prefix: str) -> Iterator[str]:
         """The codes of the names (article dropped) that begin with `prefix`."""
-        for key, code in islice(self._sorted, bisect.bisect_left(self._sorted, (prefix,)), None):
+        # by position: islice() would step through every name before the first one
+        for position in range(bisect.bisect_left(self._sorted, (prefix,)), len(self._sorted)):
+            key, code = self._sorted[position]
             if not key.startswith(prefix):
                 return
             yield code
