@@ -638,6 +638,7 @@ class Scale:
     targets: Targets
     ingestion: Ingestion | None = None
     coverage: coverage_bench.Figures | None = None
+    index_build_s: float | None = None  # one worker's search index, best of INDEX_BUILD_RUNS
     selected: list[Endpoint] = dataclasses.field(default_factory=list)
     rounds: list[list[Result]] = dataclasses.field(default_factory=list)
 
@@ -658,12 +659,30 @@ def measure_scale(scale: Scale, settings: Settings, options: Options, only: set[
         reading = Settings(database_url=scratch.owner_url, read_database_url=scratch.reader_url)
         with read_cursor(reading) as cursor:
             scale.coverage = coverage_bench.measure(cursor, coverage_runs, brute_force_runs)
+            scale.index_build_s = time_index_build(cursor)
         if only is None or only - {BASELINE}:
             scale.selected = select(endpoints(catalogue(scratch.reader_url)), only)
             say(f"[{scale.label}] loading {', '.join(e.name for e in scale.selected)} under gunicorn + wrk")
             scale.rounds = run(dataclasses.replace(options, database_url=scratch.owner_url,
                                                    read_database_url=scratch.reader_url), scale.selected)
     return scale
+
+
+INDEX_BUILD_RUNS = 3
+
+
+def time_index_build(cursor) -> float:
+    """Seconds a worker takes to build its search index from the database (best of a few); the
+    names of France, read once per process, are read before and not counted (docs/SEARCH.md)."""
+    from geosvc import search
+
+    search.outside_names()
+    times = []
+    for _ in range(INDEX_BUILD_RUNS):
+        started = time.perf_counter()
+        search.build_index(cursor)
+        times.append(time.perf_counter() - started)
+    return min(times)
 
 
 def select(all_endpoints: list[Endpoint], only: set[str] | None) -> list[Endpoint]:
@@ -733,6 +752,7 @@ def side_by_side(scales: list[Scale]) -> list[str]:
     row("  median (s)", cov(lambda c: c.statement.median_s), _seconds3)
     row("  + indicators, best (s)", cov(lambda c: c.total.best_s), _seconds3)
     row("brute force, pyproj.Geod x numpy, best (s)", cov(lambda c: c.brute_force.best_s), _seconds3)
+    row("search index build per worker, best (s)", lambda s: s.index_build_s, _seconds3)
     lines.append(f"{'brute force / statement (target >= 100)':<44}" + "".join(
         f"{(f'{s.coverage.speedup:.2f}' if s.coverage else '-'):>{width}}" for s in scales))
     lines.append(f"{'identical answers (same site, max diff)':<44}" + "".join(
@@ -1037,6 +1057,7 @@ def _scale_json(scale: Scale) -> dict:
         "ingestion": dataclasses.asdict(scale.ingestion) if scale.ingestion else None,
         "coverage": (dataclasses.asdict(scale.coverage) | {"speedup": scale.coverage.speedup}
                      if scale.coverage else None),
+        "index_build_s": scale.index_build_s,
         "summaries": [dataclasses.asdict(s) for s in scale.summaries],
         "rounds": [[dataclasses.asdict(r) | {"throughput": r.throughput} for r in round_] for round_ in scale.rounds],
     }
