@@ -14,6 +14,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# XDG's cache directory (~/.cache), as most command-line tools of Linux use it
+DEFAULT_CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "geosvc"
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://geosvc:geosvc@127.0.0.1:5432/geosvc"
 # The service's own role may only SELECT (created by `geosvc db setup` on a local server).
@@ -33,6 +35,9 @@ class Settings:
     read_database_url: str = DEFAULT_READ_DATABASE_URL
     # Folder holding communes.geojson, missions.csv, ... (the project's data/ by default).
     data_dir: Path = PROJECT_ROOT / "data"
+    # What the ingestion derives from big inputs and may reuse: the TER timetable's day and the
+    # journeys already routed, keyed by the feed's SHA-256 (geosvc/transit/cache.py). Safe to delete.
+    cache_dir: Path = DEFAULT_CACHE_DIR
     # Per-statement time limit for the web service, so a slow query cannot hang a worker.
     statement_timeout_ms: int = 1500
     # Connections kept open per process; a gunicorn worker handles one request at a time.

@@ -81,6 +81,8 @@ def _unique(prefix: str) -> str:
 def ingest_into(url: str, data_dir: Path = DATA_DIR, **options):
     engine = make_engine(url)
     try:
+        # the TER journeys are cached by the feed's hash (geosvc/transit/cache.py): routed once per suite
+        options.setdefault("cache_dir", Settings.from_env().cache_dir)
         return ingest(engine, data_dir, max_offset_km=Settings().max_site_offset_km, **options)
     finally:
         engine.dispose()

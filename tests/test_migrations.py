@@ -292,7 +292,13 @@ def test_revision_0003_creates_the_analyse_schema_and_its_downgrade_drops_it():
         migrate.upgrade_url(url)
         with engine.connect() as connection:
             assert migrate.current(connection) == migrate.HEAD
-            assert analyse_schema(connection)["relations"] == ANALYSE_RELATIONS
+            at_head = analyse_schema(connection)
+            # revision 0004 adds the TER travel times' view (issue 16)
+            assert at_head["relations"] == ANALYSE_RELATIONS | {"transit": "v"}
+            assert at_head["geometries"]["transit"] == ("MULTIPOLYGON", 4326)
+            if READER_URL.username != SERVER_URL.username:
+                assert connection.execute(text("SELECT has_table_privilege(:role, '\"analyse\".transit', 'SELECT')"),
+                                          {"role": READER_URL.username}).scalar()
 
 
 @pytest.mark.skipif(READER_URL.username == SERVER_URL.username, reason="no separate read-only role configured")

@@ -100,7 +100,7 @@ def ingest(data_dir: Path | None, geocode: bool, allow_shrink: bool) -> None:
     engine = make_engine(settings.database_url)
     try:
         summary = run_ingest(engine, data_dir, max_offset_km=settings.max_site_offset_km, geocode=geocode,
-                             allow_shrink=allow_shrink)
+                             allow_shrink=allow_shrink, cache_dir=settings.cache_dir)
     except (IngestError, ShrinkRefused) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, text
 from geosvc.core.records import CommuneRecord, EpciMembership, FormerCommuneRecord, MissionLocale, SiteRecord, ZoneRow
 from geosvc.core.rules import PRECISION_COMMUNE
 from geosvc.db import analyse, migrate, nearest, network
+from geosvc.transit import ingest as transit
 
 # Serialises concurrent ingestions; any constant works as long as it is the same one.
 INGEST_LOCK_KEY = 7_263_001
@@ -43,6 +44,8 @@ class LoadSet:
     datasets: list[DatasetInfo]
     missions_locales: list[MissionLocale] = dataclasses.field(default_factory=list)
     zones: list[ZoneRow] = dataclasses.field(default_factory=list)
+    # the TER timetable read by the ingestion (None: no feed in the data, no travel times)
+    transit: transit.TransitSource | None = None
 
     def counts(self) -> dict[str, int]:
         """What the shrink guard compares with the data loaded now."""
@@ -82,8 +85,10 @@ def load(engine: Engine, data: LoadSet, progress=None, allow_shrink: bool = Fals
         _copy_zones(cursor, data.zones)
         nearest.precompute(cursor)
         network.precompute_own_sites(cursor)
+        if data.transit is not None:
+            transit.precompute(cursor, data.transit)
         _insert_datasets(connection, data.datasets)
-        tables = "communes, mission_sites, commune_nearest, commune_own_sites, zones, missions_locales"
+        tables = "communes, mission_sites, commune_nearest, commune_own_sites, commune_transit, zones, missions_locales"
         connection.execute(text(f"ANALYZE {tables}"))
         # the materialized views of the `analyse` schema (revision 0003), from the rows just loaded
         analyse.refresh(cursor)
@@ -92,7 +97,8 @@ def load(engine: Engine, data: LoadSet, progress=None, allow_shrink: bool = Fals
 def _delete_all(connection: Connection) -> None:
     # children before parents, for the foreign keys
     tables = (
-        "datasets", "commune_nearest", "commune_own_sites", "zones", "mission_sites", "missions_locales",
+        "datasets", "transit_run", "commune_transit", "commune_nearest", "commune_own_sites", "zones",
+        "mission_sites", "missions_locales",
         "former_communes", "communes", "epci", "departements",
     )
     for table in tables:

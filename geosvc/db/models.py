@@ -17,6 +17,7 @@ from sqlalchemy import (
     ARRAY,
     CheckConstraint,
     Computed,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -225,3 +226,49 @@ class Dataset(Base):
     source: Mapped[str | None] = mapped_column(Text)
     vintage: Mapped[str | None] = mapped_column(Text)
     loaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TransitRun(Base):
+    """The TER computation the commune_transit rows come from: timetable and method (one row)."""
+
+    __tablename__ = "transit_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    file: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(Text)
+    feed_version: Mapped[str | None] = mapped_column(Text)
+    service_date: Mapped[dt.date] = mapped_column(Date)
+    attribution: Mapped[str] = mapped_column(Text)
+    # geosvc.transit.routing.Method's fields, as JSON
+    method: Mapped[dict] = mapped_column(JSONB)
+    stops: Mapped[int] = mapped_column(Integer)
+    connections: Mapped[int] = mapped_column(Integer)
+    seconds: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (CheckConstraint("id = 1", name="transit_run_single_row"),)
+
+
+class CommuneTransit(Base):
+    """Earliest arrival by TER per commune, target ('own', 'nearest') and mode ('walk', 'bike'),
+    computed at ingestion (geosvc/transit/); minutes NULL: no trip before the cutoff."""
+
+    __tablename__ = "commune_transit"
+
+    code: Mapped[str] = mapped_column(ForeignKey("communes.code"), primary_key=True)
+    target: Mapped[str] = mapped_column(Text, primary_key=True)
+    mode: Mapped[str] = mapped_column(Text, primary_key=True)
+    minutes: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str | None] = mapped_column(Text)
+    site_id: Mapped[str | None] = mapped_column(ForeignKey("mission_sites.id"))
+    leave: Mapped[str | None] = mapped_column(Text)
+    departure: Mapped[str | None] = mapped_column(Text)
+    arrival: Mapped[str | None] = mapped_column(Text)
+    access_minutes: Mapped[int | None] = mapped_column(Integer)
+    egress_minutes: Mapped[int | None] = mapped_column(Integer)
+    legs: Mapped[list | None] = mapped_column(JSONB)
+
+    __table_args__ = (
+        CheckConstraint("target IN ('own', 'nearest')", name="commune_transit_target"),
+        CheckConstraint("mode IN ('walk', 'bike')", name="commune_transit_mode"),
+        CheckConstraint("kind IS NULL OR kind IN ('direct', 'transit')", name="commune_transit_kind"),
+    )

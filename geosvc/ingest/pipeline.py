@@ -32,6 +32,7 @@ from geosvc.ingest.reference import (
 )
 from geosvc.ingest.sites import SITE_COLUMNS, CommuneLocator, validate_sites
 from geosvc.ingest.zones import find_zones_file, validate_zones
+from geosvc.transit.ingest import read_feed
 
 COMMUNES_FILE = "communes.geojson"
 # The curated site list (`geosvc sites build` writes it from data/sources/); a data set
@@ -70,16 +71,17 @@ def _counts(counts: dict[str, int]) -> str:
 
 
 def ingest(engine: Engine, data_dir: Path, *, max_offset_km: float, geocode: bool = False,
-           allow_shrink: bool = False) -> Summary:
+           allow_shrink: bool = False, cache_dir: Path | None = None) -> Summary:
     """Validate every file in data_dir, then replace the stored data in one transaction.
 
     Raises IngestError (listing every problem) before writing anything if a file is bad,
     and ShrinkRefused (writing nothing) if the new data would drop more than a tenth of
-    the communes, zones or sites loaded now, unless allow_shrink.
+    the communes, zones or sites loaded now, unless allow_shrink. cache_dir keeps what is derived
+    from the TER timetable between ingestions (geosvc/transit/cache.py); None: computed every time.
     """
     started = time.perf_counter()
     report = Report()
-    data, geocoded = prepare(data_dir, report, max_offset_km=max_offset_km, geocode=geocode)
+    data, geocoded = prepare(data_dir, report, max_offset_km=max_offset_km, geocode=geocode, cache_dir=cache_dir)
     report.raise_if_errors()
     with tqdm(total=len(data.communes), desc="loading communes", unit="commune", disable=None) as bar:
         loader.load(engine, data, progress=bar, allow_shrink=allow_shrink)
@@ -93,7 +95,8 @@ def ingest(engine: Engine, data_dir: Path, *, max_offset_km: float, geocode: boo
     )
 
 
-def prepare(data_dir: Path, report: Report, *, max_offset_km: float, geocode: bool) -> tuple[loader.LoadSet, int]:
+def prepare(data_dir: Path, report: Report, *, max_offset_km: float, geocode: bool,
+            cache_dir: Path | None = None) -> tuple[loader.LoadSet, int]:
     """Read and validate all files; errors go to the report, nothing is written."""
     departements = None
     if _present(data_dir, DEPARTEMENTS_FILE, "department names unknown, codes taken from the communes", report):
@@ -136,10 +139,15 @@ def prepare(data_dir: Path, report: Report, *, max_offset_km: float, geocode: bo
     ]
     if zones:
         files.append(("zones", zones.file, len(zones.rows)))
+    transit = read_feed(data_dir, report, cache_dir) if communes else None
+    if transit:
+        files.append(("timetable", transit.file, len(transit.timetable.connections)))
     datasets = _datasets(data_dir, files, report)
     missions_locales = zones.missions if zones else []
     zone_rows = zones.rows if zones else []
-    return loader.LoadSet(departements, epci, communes, former, sites, datasets, missions_locales, zone_rows), geocoded
+    load_set = loader.LoadSet(departements, epci, communes, former, sites, datasets, missions_locales, zone_rows,
+                              transit)
+    return load_set, geocoded
 
 
 def _report_missions_without_site(sites_file: str, zones, sites, report: Report) -> None:

@@ -40,7 +40,12 @@ DEFAULT_SERVICE_DATE = dt.date(2025, 2, 4)  # a Tuesday of school term, inside t
 # The extent of the region's commune polygons (data/communes.geojson), lon/lat WGS84.
 REGION_BBOX = (1.38065, 48.83743, 4.25573, 51.08854)
 DEFAULT_MARGIN_KM = 20.0
-ATTRIBUTION = "Horaires TER © SNCF (GTFS du 2025-01-22), licence ODbL"
+ATTRIBUTION = "Horaires TER © SNCF (GTFS du {version}), licence ODbL"  # the licence asks to attribute SNCF
+
+
+def attribution(feed_version: str) -> str:
+    """What every page or file showing a time derived from the feed must say (ODbL: attribute SNCF)."""
+    return ATTRIBUTION.format(version=feed_version or "version non indiquée")
 
 
 class Stop(NamedTuple):
