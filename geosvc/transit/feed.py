@@ -35,7 +35,8 @@ from typing import NamedTuple
 
 from geosvc.config import PROJECT_ROOT
 
-DEFAULT_FEED = PROJECT_ROOT.parent / "shared" / "data" / "sources" / "gtfs" / "sncf_ter_gtfs_2025-01-22.zip"
+# the project's copy of SNCF's zip as published (../shared/data/sources/gtfs/, data/sources/PROVENANCE.md)
+DEFAULT_FEED = PROJECT_ROOT / "data" / "sources" / "gtfs" / "sncf_ter_gtfs_2025-01-22.zip"
 DEFAULT_SERVICE_DATE = dt.date(2025, 2, 4)  # a Tuesday of school term, inside the feed (2025-01-22 .. 2025-04-22)
 # The extent of the region's commune polygons (data/communes.geojson), lon/lat WGS84.
 REGION_BBOX = (1.38065, 48.83743, 4.25573, 51.08854)
