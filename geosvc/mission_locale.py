@@ -17,8 +17,10 @@ from geosvc.core import present
 from geosvc.core.representation import Representation
 from geosvc.core.rules import DISTANCE_METHOD
 from geosvc.db import nearest, network, sites
+from geosvc.db import transit as transit_sql
 from geosvc.nearest import ENCODED_ANSWERS, NearestTable, encode
-from geosvc.provenance import data_block
+from geosvc.provenance import data_block, timetable_block
+from geosvc.transit.answer import TransitAnswers
 
 OWN_METHOD = (
     "the commune's own mission locale is the one the union's (UNML) coverage table names for it; "
@@ -28,8 +30,10 @@ OWN_METHOD = (
 
 class MissionLocaleTable(NearestTable):
     def __init__(self, missions: list[dict], zone_rows: list[dict], own_rows: list[dict],
-                 nearest_rows: list[dict], site_rows: list[dict], data: dict):
+                 nearest_rows: list[dict], site_rows: list[dict], data: dict,
+                 transit: TransitAnswers | None = None):
         super().__init__(nearest_rows, site_rows, data)
+        self.transit = transit or TransitAnswers(None, [], {})
         self._missions = {row["code"]: present.mission_locale(row) for row in missions}
         self._own: dict[str, list[tuple[str, list[tuple[str, float]]]]] = {}
         for row in own_rows:
@@ -60,8 +64,9 @@ class MissionLocaleTable(NearestTable):
             "nearest_is_own": None if not own or first is None
             else first["mission_locale"] in {mission["code"] for mission in own},
             "zone": self.zone if own else None,
+            "transit": self.transit.own(code),
             "method": OWN_METHOD,
-            "data": self.data,
+            "data": self.data | self.transit.data,
         }
 
     def _own_missions(self, code: str) -> list[dict]:
@@ -131,7 +136,10 @@ def vintage_month(vintage: str | None) -> str | None:
 
 
 def build_mission_locale_table(cursor: Cursor) -> MissionLocaleTable:
+    site_rows = sites.list_served_sites(cursor)
+    transit = TransitAnswers(transit_sql.run(cursor), transit_sql.rows(cursor),
+                             {site["id"]: site["name"] for site in site_rows}, timetable_block(cursor))
     return MissionLocaleTable(
         network.missions_locales(cursor), network.zone_communes(cursor), network.own_sites(cursor),
-        nearest.nearest_table(cursor), sites.list_served_sites(cursor), data_block(cursor),
+        nearest.nearest_table(cursor), site_rows, data_block(cursor), transit,
     )

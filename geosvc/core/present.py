@@ -39,12 +39,13 @@ def with_distance(site_json: dict, distance_m: float) -> dict:
     return site_json | {"distance_m": round_distance(distance_m)}
 
 
-def data_block(rows: list[dict]) -> dict:
+def data_block(rows: list[dict], names: tuple[str, ...] = ANSWER_DATASETS) -> dict:
     """Source and vintage of the data every answer is computed from, ready for JSON
-    (the time of loading in ISO 8601, as the schemas document it)."""
+    (the time of loading in ISO 8601, as the schemas document it). `names`: the data sets the
+    answer depends on (the TER timetable only for the answers carrying travel times)."""
     block = {}
     for row in rows:
-        if row["name"] in ANSWER_DATASETS:
+        if row["name"] in names:
             block[row["name"]] = {key: row[key] for key in ("file", "source", "vintage", "rows")}
             block[row["name"]]["loaded_at"] = row["loaded_at"].isoformat()
             if row["records_dated"]:

@@ -68,7 +68,9 @@ def ensure_schema(connection: Connection) -> None:
     migrate.upgrade(connection)
 
 
-def load(engine: Engine, data: LoadSet, progress=None, allow_shrink: bool = False) -> None:
+def load(engine: Engine, data: LoadSet, progress=None, allow_shrink: bool = False) -> transit.TransitStats | None:
+    """Replace everything in one transaction; returns what the TER routing did (None: no timetable)."""
+    stats = None
     with engine.begin() as connection:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": INGEST_LOCK_KEY})
         ensure_schema(connection)
@@ -86,12 +88,13 @@ def load(engine: Engine, data: LoadSet, progress=None, allow_shrink: bool = Fals
         nearest.precompute(cursor)
         network.precompute_own_sites(cursor)
         if data.transit is not None:
-            transit.precompute(cursor, data.transit)
+            stats = transit.precompute(cursor, data.transit)
         _insert_datasets(connection, data.datasets)
         tables = "communes, mission_sites, commune_nearest, commune_own_sites, commune_transit, zones, missions_locales"
         connection.execute(text(f"ANALYZE {tables}"))
         # the materialized views of the `analyse` schema (revision 0003), from the rows just loaded
         analyse.refresh(cursor)
+    return stats
 
 
 def _delete_all(connection: Connection) -> None:

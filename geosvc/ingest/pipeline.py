@@ -32,7 +32,7 @@ from geosvc.ingest.reference import (
 )
 from geosvc.ingest.sites import SITE_COLUMNS, CommuneLocator, validate_sites
 from geosvc.ingest.zones import find_zones_file, validate_zones
-from geosvc.transit.ingest import read_feed
+from geosvc.transit.ingest import TransitStats, read_feed
 
 COMMUNES_FILE = "communes.geojson"
 # The curated site list (`geosvc sites build` writes it from data/sources/); a data set
@@ -53,6 +53,7 @@ class Summary:
     geocoded: int
     warnings: list[Problem]
     seconds: float
+    transit: TransitStats | None = None
 
     def lines(self) -> list[str]:
         out = ["communes per department: " + _counts(self.communes_per_departement)]
@@ -60,6 +61,7 @@ class Summary:
         out.append("sites per status: " + _counts(self.sites_per_status))
         if self.geocoded:
             out.append(f"sites geocoded: {self.geocoded}")
+        out.append(self.transit.line() if self.transit else "TER travel times: none (no timetable in the data)")
         out.append(f"warnings: {len(self.warnings)}")
         out.extend(f"  {warning}" for warning in self.warnings)
         out.append(f"loaded in {self.seconds:.1f} s")
@@ -84,7 +86,7 @@ def ingest(engine: Engine, data_dir: Path, *, max_offset_km: float, geocode: boo
     data, geocoded = prepare(data_dir, report, max_offset_km=max_offset_km, geocode=geocode, cache_dir=cache_dir)
     report.raise_if_errors()
     with tqdm(total=len(data.communes), desc="loading communes", unit="commune", disable=None) as bar:
-        loader.load(engine, data, progress=bar, allow_shrink=allow_shrink)
+        transit = loader.load(engine, data, progress=bar, allow_shrink=allow_shrink)
     return Summary(
         communes_per_departement=dict(collections.Counter(c.departement for c in data.communes)),
         sites_per_precision=dict(collections.Counter(s.location_precision for s in data.sites)),
@@ -92,6 +94,7 @@ def ingest(engine: Engine, data_dir: Path, *, max_offset_km: float, geocode: boo
         geocoded=geocoded,
         warnings=report.warnings,
         seconds=time.perf_counter() - started,
+        transit=transit,
     )
 
 

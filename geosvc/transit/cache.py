@@ -77,7 +77,8 @@ class JourneyStore:
         self.path = None if cache_dir is None else cache_dir / "transit" / name
         found = _read(self.path) if self.path is not None else None
         self.entries: dict = found if isinstance(found, dict) else {}
-        self.added = 0
+        self.added = 0  # since the last save
+        self.added_total = 0
         self.hits = 0
 
     def get(self, key):
@@ -90,6 +91,7 @@ class JourneyStore:
     def put(self, key, journey) -> None:
         self.entries[key] = journey
         self.added += 1
+        self.added_total += 1
 
     def save(self) -> None:
         if self.path is not None and self.added:

@@ -29,6 +29,18 @@ FEED_GLOB = "sources/gtfs/*.zip"
 
 
 @dataclasses.dataclass(frozen=True)
+class TransitStats:
+    rows: int  # stored in commune_transit
+    routed: int  # journeys computed by this ingestion
+    cached: int  # journeys read from the cache (the same origin, sites, mode, feed and method as before)
+    seconds: float
+
+    def line(self) -> str:
+        return (f"TER travel times: {self.rows} rows ({self.routed} journeys routed, {self.cached} from the cache) "
+                f"in {self.seconds:.1f} s")
+
+
+@dataclasses.dataclass(frozen=True)
 class TransitSource:
     file: str  # relative to the data directory, as the datasets table names files
     timetable: Timetable
@@ -67,9 +79,9 @@ def read_feed(data_dir: Path, report: Report, cache_dir: Path | None,
     return TransitSource(name, timetable, method or Method(), cache_dir)
 
 
-def precompute(cursor: Cursor, source: TransitSource) -> int:
+def precompute(cursor: Cursor, source: TransitSource) -> TransitStats:
     """Route every commune to its own and nearest sites, walk and bike; store rows and the run. Inside the load's
-    transaction, after commune_own_sites and commune_nearest are written. Returns the rows stored."""
+    transaction, after commune_own_sites and commune_nearest are written."""
     started = time.perf_counter()
     router = Router(source.timetable, source.method)
     store = cache.JourneyStore(source.cache_dir, source.timetable.cache_key, source.method)
@@ -78,11 +90,12 @@ def precompute(cursor: Cursor, source: TransitSource) -> int:
     bar = tqdm(requests, desc="TER travel times", unit="commune-target", disable=None)
     count = sql.copy_rows(cursor, route(router, bar, store))
     store.save()
+    seconds = round(time.perf_counter() - started, 3)
     timetable = source.timetable
     sql.insert_run(cursor, {
         "file": source.file, "sha256": timetable.sha256, "feed_version": timetable.feed_version,
         "service_date": timetable.service_date, "attribution": attribution(timetable.feed_version),
         "method": dataclasses.asdict(source.method), "stops": len(timetable.stops),
-        "connections": len(timetable.connections), "seconds": round(time.perf_counter() - started, 3),
+        "connections": len(timetable.connections), "seconds": seconds,
     })
-    return count
+    return TransitStats(count, store.added_total, store.hits, seconds)

@@ -8,6 +8,7 @@ from apiflask.validators import Length, OneOf, Range
 
 from geosvc.core.rules import DEFAULT_K, DEPARTEMENT_CODE_PATTERN, MAX_K, PRECISIONS
 from geosvc.web.api.fields import AsciiInteger, WholeMatch
+from geosvc.web.api.transit_schemas import TransitOut
 
 MAX_LIMIT = 100
 MAX_QUERY_CHARS = 100
@@ -90,6 +91,8 @@ class DataOut(Schema):
     communes = Nested(DatasetOut)
     missions = Nested(DatasetOut, metadata={"description": "the mission sites"})
     zones = Nested(DatasetOut, metadata={"description": "the union's commune -> mission locale table"})
+    timetable = Nested(DatasetOut, metadata={
+        "description": "the SNCF TER timetable (GTFS), in the answers carrying travel times"})
 
 
 class CommuneAnswer(CommuneOut):
@@ -296,6 +299,11 @@ class MissionLocaleAnswer(Schema):
         "description": "true when the nearest served site belongs to the commune's own mission locale",
     })
     zone = Nested(ZoneOut, required=True, allow_none=True)
+    transit = Nested(TransitOut, required=True, allow_none=True, metadata={
+        "description": "travel time by TER (SNCF trains and coaches; no city buses) to the own mission locale, "
+                       "walking and biking to the stops (docs/TRANSIT.md); null when no timetable is loaded with "
+                       "the data or the commune has no own mission locale",
+    })
     method = String(required=True)
     data = Nested(DataOut, required=True)
 
