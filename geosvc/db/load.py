@@ -11,14 +11,15 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from collections.abc import Callable
 
 import shapely
+from psycopg import Cursor
 from sqlalchemy import Connection, Engine, text
 
 from geosvc.core.records import CommuneRecord, EpciMembership, FormerCommuneRecord, MissionLocale, SiteRecord, ZoneRow
 from geosvc.core.rules import PRECISION_COMMUNE
 from geosvc.db import analyse, migrate, nearest, network
-from geosvc.transit import ingest as transit
 
 # Serialises concurrent ingestions; any constant works as long as it is the same one.
 INGEST_LOCK_KEY = 7_263_001
@@ -44,8 +45,9 @@ class LoadSet:
     datasets: list[DatasetInfo]
     missions_locales: list[MissionLocale] = dataclasses.field(default_factory=list)
     zones: list[ZoneRow] = dataclasses.field(default_factory=list)
-    # the TER timetable read by the ingestion (None: no feed in the data, no travel times)
-    transit: transit.TransitSource | None = None
+    # Routes every commune by TER and stores the rows, given the load's cursor once the communes, sites,
+    # nearest and own sites are written (geosvc/transit/ingest.py); None: no timetable in the data.
+    transit: Callable[[Cursor], object] | None = None
 
     def counts(self) -> dict[str, int]:
         """What the shrink guard compares with the data loaded now."""
@@ -68,8 +70,8 @@ def ensure_schema(connection: Connection) -> None:
     migrate.upgrade(connection)
 
 
-def load(engine: Engine, data: LoadSet, progress=None, allow_shrink: bool = False) -> transit.TransitStats | None:
-    """Replace everything in one transaction; returns what the TER routing did (None: no timetable)."""
+def load(engine: Engine, data: LoadSet, progress=None, allow_shrink: bool = False) -> object | None:
+    """Replace everything in one transaction; returns what `data.transit` returned (None: no timetable)."""
     stats = None
     with engine.begin() as connection:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": INGEST_LOCK_KEY})
@@ -88,7 +90,7 @@ def load(engine: Engine, data: LoadSet, progress=None, allow_shrink: bool = Fals
         nearest.precompute(cursor)
         network.precompute_own_sites(cursor)
         if data.transit is not None:
-            stats = transit.precompute(cursor, data.transit)
+            stats = data.transit(cursor)
         _insert_datasets(connection, data.datasets)
         tables = "communes, mission_sites, commune_nearest, commune_own_sites, commune_transit, zones, missions_locales"
         connection.execute(text(f"ANALYZE {tables}"))

@@ -12,7 +12,7 @@ import json
 from psycopg import Cursor
 from psycopg.types.json import Jsonb
 
-from geosvc.transit.compute import COLUMNS, Request, TransitRow
+from geosvc.core.transit import COLUMNS, Request, TransitRow
 
 POINTS = """
     SELECT c.code, ST_X(c.point::geometry) AS lon, ST_Y(c.point::geometry) AS lat FROM communes c ORDER BY c.code

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import functools
 import hashlib
 import json
 import time
@@ -32,7 +33,7 @@ from geosvc.ingest.reference import (
 )
 from geosvc.ingest.sites import SITE_COLUMNS, CommuneLocator, validate_sites
 from geosvc.ingest.zones import find_zones_file, validate_zones
-from geosvc.transit.ingest import TransitStats, read_feed
+from geosvc.transit.ingest import TransitStats, precompute, read_feed
 
 COMMUNES_FILE = "communes.geojson"
 # The curated site list (`geosvc sites build` writes it from data/sources/); a data set
@@ -149,7 +150,7 @@ def prepare(data_dir: Path, report: Report, *, max_offset_km: float, geocode: bo
     missions_locales = zones.missions if zones else []
     zone_rows = zones.rows if zones else []
     load_set = loader.LoadSet(departements, epci, communes, former, sites, datasets, missions_locales, zone_rows,
-                              transit)
+                              functools.partial(precompute, source=transit) if transit else None)
     return load_set, geocoded
 
 

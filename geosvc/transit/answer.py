@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from geosvc.transit.compute import TransitRow
+from geosvc.core.transit import TransitRow
 from geosvc.transit.routing import MODES
 
 INCLUDES = "SNCF TER trains and TER coaches of the service day (the SNCF TER GTFS feed)"
