@@ -13,7 +13,7 @@ from geosvc.db.pool import make_engine
 from geosvc.ingest.pipeline import prepare
 from geosvc.ingest.problems import IngestError, Report
 from geosvc.transit.ingest import FEED_GLOB
-from tests.conftest import database_url, ingest_into, settings_for
+from tests.conftest import ingest_into, settings_for
 
 MODES = ("walk", "bike")
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from geosvc.transit.feed import DEFAULT_MARGIN_KM, REGION_BBOX, Timetable, feed_sha256, load_timetable
 
-FORMAT = 1  # bump when Timetable, Journey or the key's contents change shape
+FORMAT = 2  # bump when Timetable, Journey or the key's contents change shape
 
 
 def _digest(*parts: object) -> str:

@@ -204,7 +204,6 @@ class Router:
 
         n = len(self.stops)
         board = [math.inf] * n  # earliest time one can board a trip at the stop
-        board_from: list = [None] * n  # None: reached from the origin; else (enter, exit, from stop)
         arrived = [math.inf] * n  # earliest arrival at the stop aboard a trip
         access = self.access(origin[0], origin[1], mode)
         for s, secs in access:
@@ -212,7 +211,7 @@ class Router:
         if not access:
             return best_journey if best <= m.cutoff_s else None
         entered: dict[int, int] = {}  # trip -> the connection where it was boarded
-        best_pair: tuple[int, int] | None = None
+        by_transit = False  # the best arrival so far is by train or coach (else direct, or none)
 
         c_dep, c_arr, c_dep_t, c_arr_t = self.c_dep, self.c_arr, self.c_dep_t, self.c_arr_t
         c_trip, c_pickup, c_drop, foot = self.c_trip, self.c_pickup, self.c_drop, self.footpaths
@@ -224,11 +223,10 @@ class Router:
             if dep_t >= best or dep_t > cutoff:
                 break
             trip = c_trip[ci]
-            enter = entered.get(trip)
-            if enter is None:
+            if trip not in entered:
                 if not c_pickup[ci] or board[c_dep[ci]] > dep_t:
                     continue
-                enter = entered[trip] = ci
+                entered[trip] = ci
             if not c_drop[ci]:
                 continue
             p = c_arr[ci]
@@ -239,29 +237,20 @@ class Router:
             e = egress[p]
             if a + e < best:
                 best = a + e
-                best_pair = (enter, ci)
-            label = (enter, ci, p)
+                by_transit = True
             if a + change < board[p]:
                 board[p] = a + change
-                board_from[p] = label
             for q, secs in foot[p]:
                 if a + secs < board[q]:
                     board[q] = a + secs
-                    board_from[q] = label
 
         if best > cutoff:
             return None
-        if best_pair is None:
+        if not by_transit:
             return best_journey
-        legs: list[Leg] = []
-        pair: tuple | None = best_pair
-        while pair is not None:
-            enter, exit_ = pair[0], pair[1]
-            legs.append(self._leg(enter, exit_))
-            pair = board_from[c_dep[enter]]
-        legs.reverse()
-        first = self.index[legs[0].from_stop]
-        access_s = dict(access)[first]
+        # the scan above finds the earliest arrival, but among the journeys arriving then it keeps the one
+        # boarded first, which may ride away and come back; the latest departure arriving as early is shown
+        legs, access_s = self._latest_departure(access, egress, best, t0)
         last = self.index[legs[-1].to_stop]
         return Journey(
             mode=mode,
@@ -275,6 +264,67 @@ class Router:
             access_s=access_s,
             egress_s=egress[last],
         )
+
+    def _latest_departure(self, access: list[tuple[int, float]], egress: list[float], arrive_by: float,
+                          t0: float) -> tuple[list[Leg], float]:
+        """The journey leaving the origin latest that still reaches a target by `arrive_by` (the earliest
+        arrival): a reverse Connection Scan, by decreasing departure, of the latest time one can catch a
+        departure at each stop and still arrive by then. Among plans, alighting for the target first, then
+        staying aboard, then changing: the fewest legs for that latest departure."""
+        change = self.method.change_same_stop_s
+        c_dep, c_arr, c_dep_t, c_arr_t = self.c_dep, self.c_arr, self.c_dep_t, self.c_arr_t
+        c_trip, c_pickup, c_drop, foot = self.c_trip, self.c_pickup, self.c_drop, self.footpaths
+        dep_by = [-math.inf] * len(self.stops)  # the latest usable departure at the stop
+        dep_conn: list[int | None] = [None] * len(self.stops)
+        plan: dict[int, tuple[str, int]] = {}  # connection -> ("egress" | "stay" | "change", next)
+        trip_next: dict[int, int] = {}  # trip -> its usable connection scanned last (the next one aboard)
+        first = bisect.bisect_left(c_dep_t, t0)
+        for ci in range(bisect.bisect_right(c_dep_t, arrive_by) - 1, first - 1, -1):
+            how = self._continuation(ci, arrive_by, egress, dep_by, trip_next, change, foot)
+            if how is None:
+                continue
+            plan[ci] = how
+            trip_next[c_trip[ci]] = ci
+            u = c_dep[ci]
+            if c_pickup[ci] and c_dep_t[ci] > dep_by[u]:
+                dep_by[u], dep_conn[u] = c_dep_t[ci], ci
+        del c_arr, c_arr_t, c_drop
+        start, access_s = max(((s, secs) for s, secs in access if dep_by[s] >= t0 + secs),
+                              key=lambda item: (dep_by[item[0]] - item[1], -item[1]))
+        return self._follow(dep_conn[start], plan, dep_conn), access_s
+
+    def _continuation(self, ci: int, arrive_by: float, egress: list[float], dep_by: list[float],
+                      trip_next: dict[int, int], change: float, foot) -> tuple[str, int] | None:
+        """How a journey riding connection `ci` goes on to arrive by `arrive_by`, or None if it cannot."""
+        a, p = self.c_arr_t[ci], self.c_arr[ci]
+        if a > arrive_by:
+            return None
+        if self.c_drop[ci] and a + egress[p] <= arrive_by:
+            return ("egress", p)
+        following = trip_next.get(self.c_trip[ci])
+        if following is not None:
+            return ("stay", following)
+        if not self.c_drop[ci]:
+            return None
+        if a + change <= dep_by[p]:
+            return ("change", p)
+        for q, secs in foot[p]:
+            if a + secs <= dep_by[q]:
+                return ("change", q)
+        return None
+
+    def _follow(self, ci: int, plan: dict[int, tuple[str, int]], dep_conn: list[int | None]) -> list[Leg]:
+        legs: list[Leg] = []
+        enter = ci
+        while True:
+            how, next_ = plan[ci]
+            if how == "stay":
+                ci = next_
+                continue
+            legs.append(self._leg(enter, ci))
+            if how == "egress":
+                return legs
+            enter = ci = dep_conn[next_]
 
     def _leg(self, enter: int, exit_: int) -> Leg:
         a, b = self.stops[self.c_dep[enter]], self.stops[self.c_arr[exit_]]
