@@ -75,11 +75,13 @@ def scenario(settings: Settings, body: dict) -> dict:
     """Validate the body exactly as the API does, then run it; ValidationError / ApiError on bad input."""
     from geosvc.coverage.provenance import answer_meta
     from geosvc.coverage.scenarios import run
+    from geosvc.coverage.transit_scenario import Files
     from geosvc.web.api.coverage_schemas import ScenarioIn, ScenarioOut
 
     changes = ScenarioIn().load(body)
     with read_cursor(settings) as cursor:
-        result = run(cursor, changes, changes["thresholds_km"], changes["farthest"])
+        result = run(cursor, changes, changes["thresholds_km"], changes["farthest"],
+                     transit_files=Files(settings.data_dir, settings.cache_dir))
         return ScenarioOut().dump(result | answer_meta(cursor))
 
 
@@ -105,7 +107,40 @@ def scenario_lines(result: dict) -> list[str]:
         lines.append(f"  {commune['code']} {commune['nom']}: {commune['current']['site_id']} "
                      f"{commune['current']['distance_m'] / 1000:.1f} km -> {commune['scenario']['site_id']} "
                      f"{commune['scenario']['distance_m'] / 1000:.1f} km")
-    return lines + own_lines(result) + provenance_lines(result)
+    return lines + own_lines(result) + ter_lines(result) + provenance_lines(result)
+
+
+def ter_lines(result: dict) -> list[str]:
+    """The change in TER access: region per target and mode, the communes whose minutes change."""
+    ter = result.get("ter")
+    if not ter or not ter["available"]:
+        return ["", f"TER access: not compared ({ter['reason'] if ter else 'not computed'})"]
+    timetable = ter["timetable"]
+    lines = ["", f"TER access (timetable of {timetable['service_date']}; {timetable['attribution']}); "
+                 f"communes routed again: own {ter['rerouted']['own']}, nearest {ter['rerouted']['nearest']}"]
+    lines.append(f"{'target, mode':<16}" + "".join(f"{'pop. <=' + str(m) + ' min':>32}" for m in ter["thresholds_min"])
+                 + f"{'pop. no trip':>32}")
+    for figures in ter["region"]:
+        cells = [_count_change(item["population"]) for item in figures["within"]]
+        cells.append(_count_change(figures["no_trip"]["population"]))
+        lines.append(f"{figures['target'] + ', ' + figures['mode']:<16}" + "".join(f"{c:>32}" for c in cells))
+    lines.append(f"communes whose TER minutes change (per target and mode): {ter['communes_changed_total']}")
+    for commune in ter["communes_changed"][:10]:
+        lines.append(f"  {commune['code']} {commune['nom']} ({commune['target']}, {commune['mode']}): "
+                     f"{_ter_minutes(commune['current'])} -> {_ter_minutes(commune['scenario'])}")
+    return lines
+
+
+def _ter_minutes(journey: dict | None) -> str:
+    if journey is None:
+        return "no target site"
+    if journey["minutes"] is None:
+        return "no trip"
+    return f"{journey['minutes']} min ({journey['site_id']})"
+
+
+def _count_change(change: dict) -> str:
+    return f"{change['current']:,} -> {change['scenario']:,} ({change['delta']:+,})"
 
 
 def own_lines(result: dict) -> list[str]:

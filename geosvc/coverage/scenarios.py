@@ -12,6 +12,10 @@ mission locale (the union's zones, geosvc/coverage/own.py): a new site that name
 locale counts for the communes of that mission locale's zone, a closed one no longer does.
 `deltas` carries the own figures' changes (`own` in each area, `zones`), and
 `communes_own_changed` every commune whose own distance changes.
+
+And the change in TER access (`ter`, geosvc/coverage/transit_scenario.py): the communes whose own
+or nearest target sites change are routed again over the stored timetable; without one (or when
+the file is not the one the stored travel times came from) `ter.available` is false, with the reason.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from psycopg import Cursor
 from geosvc.core.errors import BadRequest
 from geosvc.core.rules import round_degrees, round_distance
 from geosvc.coverage import own as own_sites
+from geosvc.coverage import transit_scenario
 from geosvc.coverage.indicators import indicators
 from geosvc.coverage.network import Coverage, Network, compute, stored_network, with_sites
 from geosvc.coverage.own import Own, OwnSite
@@ -41,13 +46,14 @@ CHANGE_TOLERANCE_M = 0.05
 
 def run(
     cursor: Cursor, changes: dict, thresholds_km: list[float], farthest: int,
-    current: tuple[Coverage, Own] | None = None,
+    current: tuple[Coverage, Own] | None = None, transit_files: transit_scenario.Files | None = None,
 ) -> dict:
     """The scenario's indicators, the deltas against the current network, the communes that changed.
 
     `changes` is {"add": [{name, lon, lat, mission_locale?}], "close": [id], "move": [{id, lon, lat}]},
     already validated for shape (geosvc/web/api/coverage_schemas.py ScenarioIn). `current`: the
     current network's coverage and own sites when the caller keeps them; computed here otherwise.
+    `transit_files`: where the TER timetable is read from (the data and cache directories); None: no TER part.
     """
     network = current[0].network if current else stored_network(cursor)
     removed, placed, described = resolve(cursor, network, changes)
@@ -66,6 +72,7 @@ def run(
         "deltas": deltas(before, after, moved=[move["id"] for move in changes["move"]]),
         "communes_changed": communes_changed(now, scenario),
         "communes_own_changed": communes_own_changed(now, own_now, own_then, scenario.network),
+        "ter": transit_scenario.run(cursor, transit_files, now, own_now, scenario, own_then),
     }
 
 

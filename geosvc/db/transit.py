@@ -45,6 +45,10 @@ READ_RUN = """
     FROM transit_run WHERE id = 1
 """
 
+# The stored rows without their legs (a scenario reads the legs of the communes that change only): ~0.1 s
+BRIEF_ROWS = "SELECT code, target, mode, minutes, site_id, kind, departure, arrival FROM commune_transit"
+LEGS_OF = "SELECT code, target, mode, legs FROM commune_transit WHERE code = ANY(%(codes)s)"
+
 READ_ROWS = f"SELECT {', '.join(COLUMNS)} FROM commune_transit ORDER BY code, target, mode"
 
 
@@ -84,3 +88,11 @@ def run(cursor: Cursor) -> dict | None:
 
 def rows(cursor: Cursor) -> list[TransitRow]:
     return [TransitRow(**row) for row in cursor.execute(READ_ROWS)]
+
+
+def brief_rows(cursor: Cursor) -> list[dict]:
+    return cursor.execute(BRIEF_ROWS).fetchall()
+
+
+def legs_of(cursor: Cursor, codes: list[str]) -> list[dict]:
+    return cursor.execute(LEGS_OF, {"codes": codes}).fetchall()

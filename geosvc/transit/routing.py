@@ -22,6 +22,7 @@ service day, as in `geosvc.transit.feed`.
 from __future__ import annotations
 
 import bisect
+import copy
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -130,6 +131,13 @@ class Router:
         self.c_route = [c.route for c in conns]
         self.footpaths = self._footpaths()
         self._egress_cache: dict[tuple, tuple[list, list]] = {}
+
+    def sharing_timetable(self) -> Router:
+        """A router over the same timetable, footpaths and method with an egress cache of its own: for
+        routing to hypothetical sites (a scenario) without growing this router's cache for ever."""
+        twin = copy.copy(self)
+        twin._egress_cache = {}
+        return twin
 
     def _footpaths(self) -> list[list[tuple[int, float]]]:
         """For every stop, the other stops one may change to, with the change's duration (see the module)."""
