@@ -7,7 +7,7 @@ URL relative to itself, so DIR can be hosted under any path. docs/CAMPAIGN.md, "
     index.html                              the page (geosvc/web/templates/campaign.html)
     widget.html, widget.js                  the embeddable widget: its compact page and the script
                                             another site includes (with data-frame="widget.html")
-    static/campaign.js, hours.js, campaign.css, static_data.js, search_client.js, embed.js
+    static/campaign.js, hours.js, transit.js, campaign.css, static_data.js, search_client.js, embed.js
     vendor/leaflet/leaflet.js, leaflet.js.map, leaflet.css, images/*.png
     departements.json                       = GET /departements                     (same bytes)
     departements/{code}/communes.json       = GET /departements/{code}/communes     (same bytes)
@@ -82,7 +82,8 @@ FETCHED_AT_LOAD = ("departements.json",)
 WEB = Path(__file__).resolve().parents[1] / "web"
 TEMPLATES = WEB / "templates"
 STATIC = WEB / "static"
-STATIC_FILES = ("campaign.js", "hours.js", "campaign.css", "static_data.js", "search_client.js", "embed.js")
+STATIC_FILES = ("campaign.js", "hours.js", "transit.js", "campaign.css", "static_data.js", "search_client.js",
+                "embed.js")
 LEAFLET_DIST = PROJECT_ROOT / "node_modules" / "leaflet" / "dist"
 LEAFLET_FILES = ("leaflet.js", "leaflet.js.map", "leaflet.css", "images/layers.png", "images/layers-2x.png",
                  "images/marker-icon.png", "images/marker-icon-2x.png", "images/marker-shadow.png")

@@ -2,9 +2,10 @@
    (autocomplete), a department -> commune choice, or the device's position.
 
    Served as a file (the Content-Security-Policy allows no inline script), with hours.js
-   (opening hours, window.GeosvcHours) and Leaflet. Everything it needs to know comes from
-   data-* attributes of the root element ([data-geosvc-campaign], the page's <body>, filled by
-   the server with url_for): the API paths (CODE stands for a code), resolved against
+   (opening hours, window.GeosvcHours), transit.js (the TER journey's sentences,
+   window.GeosvcTransit) and Leaflet. Everything it needs to know comes from data-* attributes
+   of the root element ([data-geosvc-campaign], the page's <body>, filled by the server with
+   url_for): the API paths (CODE stands for a code), resolved against
    data-api-base (empty: this page's own origin; a page on another host names the API's
    origin there), the national directory's URL, and an optional tile layer (data-tile-url,
    data-tile-attribution). Without tiles the map draws the commune outline and the sites on a
@@ -19,6 +20,7 @@
   var root = document.querySelector("[data-geosvc-campaign]") || document.body;
   var urls = root.dataset;
   var hoursOf = window.GeosvcHours;
+  var transitOf = window.GeosvcTransit;
   var AUTOCOMPLETE_DELAY_MS = 120;
   var AUTOCOMPLETE_LIMIT = 10;
   var NEAREST_K = 3;
@@ -344,6 +346,7 @@
     renderContact($("mission-contact"), shown);
     renderHours(shown, answer.zone);
     $("mission-acces").textContent = accessibilityText(shown);
+    renderTransit($("ter"), answer);
     renderDirections($("itineraire"), from, shown, here ? "ta position" : answer.commune.nom);
     renderNearestOther(answer);
     renderOthers(otherSites(answer, shown), answer.zone);
@@ -518,6 +521,48 @@
     }
     if (site.accessibility) return "Accès : code « " + site.accessibility + " » de la fiche de l’annuaire" + year + ".";
     return "Accessibilité non connue.";
+  }
+
+  // --- TER access (the sentences are in transit.js) ------------------------------------------
+
+  /** The answer's `transit` block in French, under "Comment y aller": the journey, the method with
+      the timetable's date, SNCF's attribution. Nothing at all when the answer has no block. */
+  function renderTransit(target, answer) {
+    clear(target);
+    var own = answer.mission_locale;
+    var sites = own ? own.sites : [];
+    answer.also.forEach(function (mission) { sites = sites.concat(mission.sites); });
+    var said = transitOf && answer.transit ? transitOf.describe(answer.transit, { sites: sites }) : null;
+    target.hidden = !said;
+    if (!said) return;
+    target.dataset.kind = said.kind;
+    said.lines.forEach(function (line) {
+      var item = element("p", "access ter-line");
+      var cut = line.indexOf(" : ");  // "En TER :", "À pied :", "À vélo, c’est plus rapide :" in bold
+      if (cut > 0 && cut <= 30) {
+        item.appendChild(element("strong", null, line.slice(0, cut + 2)));
+        item.appendChild(document.createTextNode(line.slice(cut + 2)));
+      } else {
+        item.textContent = line;
+      }
+      target.appendChild(item);
+    });
+    target.appendChild(element("p", "hint ter-note", said.note));
+    var source = element("p", "hint ter-source");
+    var at = said.licenceUrl ? said.attribution.lastIndexOf(said.licence) : -1;
+    if (at < 0) {
+      source.textContent = said.attribution;
+      if (said.licenceUrl) {
+        source.appendChild(document.createTextNode(" ("));
+        source.appendChild(externalLink("licence " + said.licence, said.licenceUrl));
+        source.appendChild(document.createTextNode(")"));
+      }
+    } else {  // "… licence ODbL": the licence's name links to its text
+      source.appendChild(document.createTextNode(said.attribution.slice(0, at)));
+      source.appendChild(externalLink(said.licence, said.licenceUrl));
+      source.appendChild(document.createTextNode(said.attribution.slice(at + said.licence.length)));
+    }
+    target.appendChild(source);
   }
 
   // --- directions: plain links, no key, no tracking ------------------------------------------
