@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import struct
@@ -41,7 +42,11 @@ def test_report_writes_every_file(report_dir):
         # the official zones: per zone, zone x catchment, the mismatches' layer, the sheets
         "zones.csv", "zone_catchment.csv", "assignment_mismatches.geojson", "missions_locales.html",
         "coverage.gpkg",  # for QGIS (tests/test_geopackage.py reads it with GDAL)
+        # access by TER (tests/test_transit_indicators.py checks the figures)
+        "transit.json", "transit_areas.csv", "transit_communes.csv",
     }
+    assert len(_rows(report_dir / "transit_areas.csv")) == 4 * (1 + 5 + 92 + 42)
+    assert len(_rows(report_dir / "transit_communes.csv")) == 3782
     assert len(_rows(report_dir / "communes.csv")) == 3782
     assert len(_rows(report_dir / "areas.csv")) == 1 + 5 + 92
     assert len(_rows(report_dir / "sites.csv")) == 53
@@ -62,6 +67,13 @@ def test_report_assignment_is_the_api_assignment(report_dir, client):
     assert from_file["available"] is True and from_file["communes_nearest_other"] == 932
     rows = _rows(report_dir / "assignment_mismatches.csv")
     assert [r["code"] for r in rows] == [m["code"] for m in from_file["mismatches"]]
+
+
+def test_report_ter_access_is_the_api_answer(report_dir, client):
+    from_file = json.loads((report_dir / "transit.json").read_text(encoding="utf-8"))
+    assert from_file == client.get("/coverage/transit").get_json()
+    assert _rows(report_dir / "transit_areas.csv") == list(
+        csv.DictReader(io.StringIO(client.get("/coverage/transit?format=csv").get_data(as_text=True))))
 
 
 def test_report_figures_are_the_api_figures(report_dir, client):

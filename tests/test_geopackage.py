@@ -26,9 +26,9 @@ from geosvc.db import analyse
 from geosvc.db.pool import libpq_url
 from tests.conftest import READER_URL, SYNTHETIC_DIR, ingest_into, running_app, settings_for
 
-LAYERS = ("communes", "zones", "catchments", "mismatch", "sites")
+LAYERS = ("communes", "zones", "catchments", "mismatch", "sites", "transit")
 GEOMETRIES = {"communes": "Multi Polygon", "zones": "Multi Polygon", "catchments": "Multi Polygon",
-              "mismatch": "Multi Polygon", "sites": "Point"}
+              "mismatch": "Multi Polygon", "sites": "Point", "transit": "Multi Polygon"}
 EPSG_4326 = 'ID["EPSG",4326]'
 
 
@@ -124,7 +124,7 @@ def _expected(api_url, client) -> dict:
     catchments = client.get("/coverage/catchments?by=mission_locale").get_json()
     return {
         "counts": {**counts, "mismatch": assignment["communes_nearest_other"],
-                   "catchments": len(catchments["features"])},
+                   "catchments": len(catchments["features"]), "transit": counts["communes"]},
         "columns": columns,
         "assignment": assignment,
     }
@@ -133,7 +133,8 @@ def _expected(api_url, client) -> dict:
 # --- layers, counts, geometry types, CRS -----------------------------------------------------
 
 def test_the_figures_of_this_data(expected):
-    assert expected["counts"] == {"communes": 3782, "zones": 42, "sites": 53, "mismatch": 932, "catchments": 42}
+    assert expected["counts"] == {"communes": 3782, "zones": 42, "sites": 53, "mismatch": 932, "catchments": 42,
+                                  "transit": 3782}
 
 
 def test_the_geopackage_holds_the_views_as_layers(gpkg, expected):
@@ -218,12 +219,15 @@ def test_every_layer_has_a_default_qgis_style(gpkg):
     assert renderers["catchments"].get("type") == "categorizedSymbol"
     assert len(renderers["catchments"].findall("categories/category")) == 42
     assert {c.get("value") for c in renderers["sites"].findall("categories/category")} == {"address", "commune"}
+    # the TER times: no trip (NULL minutes) in a class of its own (tests/test_transit_indicators.py)
+    assert renderers["transit"].get("attr") == 'coalesce("own_walk_minutes", 9999)'
+    assert len(renderers["transit"].findall("ranges/range")) == 5
 
 
 def test_the_geopackage_says_where_the_data_comes_from(gpkg, expected):
     data = expected["assignment"]["data"]
     rows = {row["name"]: row for row in features(ogrinfo("-q", str(gpkg), "provenance"))}
-    assert set(rows) == set(data)
+    assert set(rows) == set(data) | {"timetable"}  # the TER timetable of the `transit` layer
     for name, block in data.items():
         assert rows[name]["vintage"] == block["vintage"]
         assert rows[name]["source"] == block["source"]
@@ -249,13 +253,13 @@ def test_an_ingestion_refreshes_the_views_and_the_reader_keeps_reading_them(fres
     source, password = postgresql(fresh_db)
     summaries = layer_summaries(ogrinfo("-so", source, *(f"analyse.{name}" for name in LAYERS), password=password))
     assert {name: summaries[f"analyse.{name}"]["count"] for name in LAYERS} == {
-        "communes": 6, "zones": 0, "catchments": 0, "mismatch": 0, "sites": 2,
+        "communes": 6, "zones": 0, "catchments": 0, "mismatch": 0, "sites": 2, "transit": 6,
     }
     with read_cursor(settings_for(fresh_db)) as cursor:  # empty layers are still layers
         path = write_geopackage(cursor, tmp_path)
     summaries = layer_summaries(ogrinfo("-so", "-al", str(path)))
     assert {name: summaries[name]["count"] for name in LAYERS} == {
-        "communes": 6, "zones": 0, "catchments": 0, "mismatch": 0, "sites": 2,
+        "communes": 6, "zones": 0, "catchments": 0, "mismatch": 0, "sites": 2, "transit": 6,
     }
     assert summaries["zones"]["geometry"] == "Multi Polygon" and EPSG_4326 in summaries["zones"]["crs"]
 

@@ -29,7 +29,8 @@ from pyogrio.raw import write
 
 from geosvc.cli import qml
 from geosvc.db import analyse
-from geosvc.provenance import data_block
+from geosvc.db import transit as transit_sql
+from geosvc.provenance import data_block, timetable_block
 
 FILE_NAME = "coverage.gpkg"
 DATASET_OPTIONS = {"VERSION": "1.3"}
@@ -58,6 +59,11 @@ TITLES = {
     "mismatch": ("Communes nearer another mission locale",
                  "The communes whose nearest served site belongs to another mission locale than their own, with "
                  "both distances and the extra distance."),
+    "transit": ("Communes: time by TER to own mission locale and nearest site",
+                "One row per commune: minutes by SNCF TER train or coach (no city bus) from its reference point, "
+                "leaving at 08:00, to the first reached served site of its own mission locale (own_*) and to its "
+                "nearest site (nearest_*), walking (4.5 km/h, at most 2 km) or biking (15 km/h, at most 8 km) to "
+                "and from the stops; empty minutes: no trip arriving by 14:00."),
     "sites": ("Served sites",
               "The served mission locale sites; location_precision 'commune': placed at its commune's reference "
               "point (the distance is then approximate)."),
@@ -77,13 +83,16 @@ def write_geopackage(cursor: Cursor, out_dir: Path) -> Path:
     cursor), so the layers agree with each other and with the other files of the report.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    provenance = data_block(cursor)
+    # the TER timetable too: the `transit` layer's times come from it (its entry of the datasets table)
+    provenance = data_block(cursor) | timetable_block(cursor)
     layers = [analyse.layer(cursor, name) for name in analyse.LAYERS]
     target = out_dir / FILE_NAME
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".coverage-gpkg-") as folder:
         path = Path(folder) / FILE_NAME
+        run = transit_sql.run(cursor)
+        attribution = f"Timetable of {run['service_date'].isoformat()}: {run['attribution']}" if run else None
         for layer in layers:
-            _write_layer(path, layer, provenance)
+            _write_layer(path, layer, provenance, attribution)
         _write_provenance(path, provenance)
         _write_styles(path, layers)
         os.replace(path, target)
@@ -100,8 +109,10 @@ def data_summary(provenance: dict) -> str:
     return "; ".join(parts)
 
 
-def _write_layer(path: Path, layer: analyse.Layer, provenance: dict) -> None:
+def _write_layer(path: Path, layer: analyse.Layer, provenance: dict, attribution: str | None) -> None:
     identifier, description = TITLES[layer.name]
+    if layer.name == "transit":  # the licence asks for the attribution beside the figures
+        description += f" {attribution}." if attribution else " No TER timetable was loaded: no time."
     fields, data, masks = _fields(layer)
     geometry = np.empty(len(layer.rows), dtype=object)
     geometry[:] = [bytes(row[analyse.GEOMETRY_COLUMN]) if row[analyse.GEOMETRY_COLUMN] is not None else None
@@ -188,6 +199,10 @@ KM = 1000.0
 BEYOND = 10_000 * KM  # the upper bound of a last, open class
 DISTANCE_CLASSES = [(0, 5), (5, 10), (10, 15), (15, 20), (20, 30), (30, None)]
 DISTANCE_COLORS = ["255,255,178", "254,217,118", "254,178,76", "253,141,60", "240,59,32", "189,0,38"]
+NO_TRIP_MINUTES = 9999  # above any time: the 14:00 cutoff is 360 min after 08:00
+MINUTE_CLASSES = [(0, 30, "up to 30 min"), (30, 60, "30–60 min"), (60, 90, "60–90 min"),
+                  (90, 360, "more than 90 min"), (360, NO_TRIP_MINUTES, "no trip arriving by 14:00")]
+MINUTE_COLORS = ["26,152,80", "145,207,96", "254,224,139", "252,141,89", "120,120,120"]
 EXTRA_CLASSES = [(0, 2), (2, 5), (5, 10), (10, 20), (20, None)]
 EXTRA_COLORS = ["242,240,247", "203,201,226", "158,154,200", "117,107,177", "84,39,143"]
 
@@ -200,6 +215,11 @@ def _style(layer: analyse.Layer) -> tuple[str, str]:
     if layer.name == "mismatch":
         return "extra distance", qml.graduated(
             "extra_distance_m", _classes(EXTRA_CLASSES, EXTRA_COLORS, outline="110,110,110,255"))
+    if layer.name == "transit":
+        # NULL minutes (no trip by 14:00) would not be drawn by a graduated renderer: the expression
+        # puts them in a class of their own
+        return "time by TER to own mission locale, walking", qml.graduated(
+            f'coalesce("own_walk_minutes", {NO_TRIP_MINUTES})', _minute_classes())
     if layer.name == "zones":
         return "zone outlines", qml.single(
             qml.Fill("0,0,0,0", outline="30,30,30,255", outline_width_mm=0.6, filled=False), label="name")
@@ -224,6 +244,11 @@ def _classes(bounds, colors, outline: str) -> list[tuple[float, float, str, qml.
         top = upper * KM if upper is not None else BEYOND
         classes.append((lower * KM, top, legend, qml.Fill(f"{color},255", outline=outline, outline_width_mm=0.05)))
     return classes
+
+
+def _minute_classes() -> list[tuple[float, float, str, qml.Fill]]:
+    return [(lower, upper, legend, qml.Fill(f"{color},255", outline="150,150,150,255", outline_width_mm=0.05))
+            for (lower, upper, legend), color in zip(MINUTE_CLASSES, MINUTE_COLORS, strict=True)]
 
 
 def _hue(index: int) -> str:

@@ -14,14 +14,14 @@ from psycopg import Cursor
 
 from geosvc.cli import html_map, sheets
 from geosvc.cli.geopackage import write_geopackage
-from geosvc.coverage import catchments, charts, quality, tables, zones
+from geosvc.coverage import catchments, charts, quality, tables, transit, zones
 from geosvc.coverage import own as own_sites
 from geosvc.coverage.catchments import feature_collection
 from geosvc.coverage.indicators import indicators
 from geosvc.coverage.network import compute, stored_network
 from geosvc.coverage.provenance import answer_meta
 from geosvc.db import coverage as sql
-from geosvc.web.api.coverage_schemas import AssignmentOut, IndicatorsOut, QualityOut
+from geosvc.web.api.coverage_schemas import AssignmentOut, IndicatorsOut, QualityOut, TerAccessOut
 
 
 def write_report(cursor: Cursor, out_dir: Path, thresholds_km: list[float], farthest: int) -> list[Path]:
@@ -36,6 +36,7 @@ def write_report(cursor: Cursor, out_dir: Path, thresholds_km: list[float], fart
     assignment = AssignmentOut().dump(zones.report(cursor, coverage, own) | {"method": meta["method"],
                                                                             "data": meta["data"]})
     written = _tables(out_dir, coverage, own, body, assignment)
+    written += _transit_files(cursor, out_dir)
     written += _json_files(cursor, out_dir, body, assignment, meta)
     layers, communes = _geojson_files(cursor, out_dir, coverage, own, meta)
     written += [out_dir / "communes.geojson"] + [out_dir / f"catchments_{name}.geojson" for name in layers]
@@ -61,6 +62,26 @@ def _tables(out_dir: Path, coverage, own, body: dict, assignment: dict) -> list[
                              tables.MISSION_LOCALE_COLUMNS)),
         _write(out_dir / "zones.csv", tables.to_csv(tables.zone_csv_rows(body["zones"]),
                                                     tables.zone_columns(body["thresholds_km"]))),
+    ]
+
+
+def _transit_files(cursor: Cursor, out_dir: Path) -> list[Path]:
+    """Access by TER (docs/TRANSIT.md#for-analysts), as GET /coverage/transit and /coverage/transit/communes
+    answer it: the indicators of every area (JSON and CSV) and every commune's four times; none without a
+    timetable."""
+    transit_meta = transit.answer_meta(cursor)
+    if not transit_meta["available"]:
+        return []
+    thresholds = list(transit.DEFAULT_THRESHOLDS_MIN)
+    areas = transit.indicators(cursor, thresholds, list(transit.LEVELS))
+    timetable = transit_meta["timetable"]
+    body = TerAccessOut().dump({"by": "all", "thresholds_min": thresholds, "areas": areas} | transit_meta)
+    rows = transit.indicator_rows(areas, timetable)
+    communes = transit.commune_rows(transit.communes(cursor), timetable)
+    return [
+        _write(out_dir / "transit.json", _dumps(body)),
+        _write(out_dir / "transit_areas.csv", tables.to_csv(rows, transit.indicator_columns(thresholds))),
+        _write(out_dir / "transit_communes.csv", tables.to_csv(communes, transit.COMMUNE_COLUMNS)),
     ]
 
 

@@ -25,6 +25,7 @@ LAYERS: dict[str, str] = {
     "catchments": "mission_locale",
     "mismatch": "code",
     "sites": "id",
+    "transit": "code",  # revision 0004: the TER travel times (docs/TRANSIT.md)
 }
 
 COLUMNS = """

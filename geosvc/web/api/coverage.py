@@ -14,12 +14,13 @@ from apiflask import APIBlueprint
 from flask import Blueprint, Response, current_app, render_template
 
 from geosvc.core.errors import NotFound
-from geosvc.coverage import catchments, quality, scenarios, tables, zones
+from geosvc.coverage import catchments, quality, scenarios, tables, transit, transit_scenario, zones
 from geosvc.coverage import own as own_sites
 from geosvc.coverage.indicators import indicators
 from geosvc.coverage.network import Coverage, compute, stored_network
 from geosvc.coverage.own import Own
 from geosvc.coverage.provenance import answer_meta
+from geosvc.db import coverage as coverage_sql
 from geosvc.db import datasets
 from geosvc.web.api.coverage_schemas import (
     AssignmentOut,
@@ -32,6 +33,11 @@ from geosvc.web.api.coverage_schemas import (
     QualityOut,
     ScenarioIn,
     ScenarioOut,
+    TerAccessCommunesOut,
+    TerAccessCommunesQuery,
+    TerAccessOut,
+    TerAccessQuery,
+    TerAccessWorstQuery,
 )
 from geosvc.web.ratelimit import expensive
 from geosvc.web.state import assignment_cache, catchment_cache, read_db
@@ -192,15 +198,80 @@ def get_assignment(query_data: dict):
     summary="What-if: add, close or move sites; the same indicators plus deltas against the current network",
     description="Nothing is stored: the hypothetical network exists only for this request. "
     "Ids must be served sites, each used once; points must lie inside a commune of the region; "
-    "a new site's mission_locale, when given, must be a code of GET /missions-locales.",
+    "a new site's mission_locale, when given, must be a code of GET /missions-locales. "
+    "`ter`: the change in TER access; the communes whose own or nearest sites change are routed again over the "
+    "timetable of the stored travel times (`ter.available` false, with `ter.reason`, when there is none).",
     responses=[400, 413, 429, 503],  # 413: bodies over 64 KiB (geosvc/security.py)
 )
 @expensive
 def post_scenario(json_data: dict):
+    settings = current_app.config["GEOSVC_SETTINGS"]
+    files = transit_scenario.Files(settings.data_dir, settings.cache_dir)
     with read_db().cursor() as cursor:
         result = scenarios.run(cursor, json_data, json_data["thresholds_km"], json_data["farthest"],
-                               current=_current(cursor))
+                               current=_current(cursor), transit_files=files)
         return result | answer_meta(cursor)
+
+
+TRANSIT_NOTE = ("SNCF TER trains and coaches only (no city or departmental bus), on the timetable of one day of "
+                "early 2025; `timetable` gives its date and the attribution to show with the figures (ODbL)")
+
+
+@bp.get("/coverage/transit")
+@bp.input(TerAccessQuery, location="query")
+@bp.output(TerAccessOut)
+@bp.doc(
+    summary="Access by TER: population and communes within 30, 60, 90 min and with no trip, by area",
+    description="By region, department, EPCI and zone (a commune on several zones counts in each), for the "
+    "commune's own mission locale and its nearest site, walking or biking to and from the stops. " + TRANSIT_NOTE
+    + ". Without a timetable: `available` false and no area.",
+    responses={200: {"description": "JSON, or CSV with format=csv (one row per area, target and mode)",
+                     "content": CSV_CONTENT}, **ERRORS},
+)
+@expensive
+def get_transit(query_data: dict):
+    by = query_data["by"]
+    levels = list(transit.LEVELS) if by == "all" else [by]
+    with read_db().cursor() as cursor:
+        meta = transit.answer_meta(cursor)
+        areas = transit.indicators(cursor, query_data["thresholds_min"], levels) if meta["available"] else []
+    thresholds = sorted(set(query_data["thresholds_min"]))
+    if query_data["format"] == "csv":
+        text = tables.to_csv(transit.indicator_rows(areas, meta["timetable"]), transit.indicator_columns(thresholds))
+        return _transit_csv(text, "coverage_transit.csv", meta)
+    # encoded as is, like GET /coverage: the body holds exactly TerAccessOut's fields (tests check the dump)
+    return current_app.json.response({"by": by, "thresholds_min": thresholds, "areas": areas} | meta)
+
+
+@bp.get("/coverage/transit/communes")
+@bp.input(TerAccessCommunesQuery, location="query")
+@bp.output(TerAccessCommunesOut)
+@bp.doc(
+    summary="Every commune's time by TER to its own mission locale and to its nearest site, walking and biking",
+    description=TRANSIT_NOTE + ". format=geojson: the commune polygons with the four times (a map layer); "
+    "order=worst: the worst served first, by `target` and `mode`.",
+    responses={200: {"description": "JSON; CSV with format=csv; GeoJSON polygons with format=geojson",
+                     "content": CSV_CONTENT | GEOJSON_CONTENT},
+               404: "zone: no mission locale has this code", **ERRORS},
+)
+@expensive
+def get_transit_communes(query_data: dict):
+    return _transit_communes(query_data)
+
+
+@bp.get("/coverage/transit/worst")
+@bp.input(TerAccessWorstQuery, location="query")
+@bp.output(TerAccessCommunesOut)
+@bp.doc(
+    summary="The communes worst served by TER: no trip first (most inhabitants first), then the longest times",
+    description="Ranked by `target` and `mode` (own walk by default); communes without that target are left "
+    "out. The same records as /coverage/transit/communes. " + TRANSIT_NOTE + ".",
+    responses={200: {"description": "JSON, or CSV with format=csv", "content": CSV_CONTENT},
+               404: "zone: no mission locale has this code", **ERRORS},
+)
+@expensive
+def get_transit_worst(query_data: dict):
+    return _transit_communes(query_data | {"order": "worst", "legs": True})
 
 
 @page_bp.get("/analyse")
@@ -265,6 +336,37 @@ def _indicators_csv(body: dict, table: str, meta: dict) -> Response:
     else:
         text = tables.to_csv(tables.area_csv_rows(body), tables.area_columns(body["thresholds_km"]))
     return _csv(text, f"coverage_{table}.csv", meta)
+
+
+def _transit_communes(query: dict):
+    with read_db().cursor() as cursor:
+        meta = transit.answer_meta(cursor)
+        version = datasets.data_fingerprint(cursor)
+        # every commune's results only change with the data (reading the legs takes ~0.5 s)
+        records = catchment_cache().get_or_compute(("transit communes", version), lambda: transit.communes(cursor))
+        selected = transit.select(records, query)
+        if query["format"] == "geojson":
+            geometries = coverage_sql.commune_geometries(cursor)
+            features = [(geometries[r["code"]], transit.layer_properties(r)) for r in selected]
+            text = catchments.feature_collection(
+                features, name="communes: time by TER", method=meta["method"], includes=meta["includes"],
+                excludes=meta["excludes"], timetable=meta["timetable"], data=meta["data"],
+                available=meta["available"], reason=meta["reason"])
+            return Response(text, mimetype=GEOJSON)
+    if query["format"] == "csv":
+        text = tables.to_csv(transit.commune_rows(selected, meta["timetable"]), transit.COMMUNE_COLUMNS)
+        return _transit_csv(text, f"coverage_transit_{query['order']}.csv", meta)
+    if not query["legs"]:
+        selected = transit.without_legs(selected)
+    return current_app.json.response({"count": len(selected), "order": query["order"], "target": query["target"],
+                                      "mode": query["mode"], "communes": selected} | meta)
+
+
+def _transit_csv(text: str, filename: str, meta: dict) -> Response:
+    response = _csv(text, filename, meta)
+    # the timetable's date and attribution travel with the file (also in its last two columns)
+    response.headers["X-Geosvc-Timetable"] = json.dumps(meta["timetable"], separators=(",", ":"))
+    return response
 
 
 def _csv(text: str, filename: str, meta: dict) -> Response:

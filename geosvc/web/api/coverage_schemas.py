@@ -16,6 +16,12 @@ from geosvc.core.rules import COMMUNE_CODE_PATTERN, EPCI_CODE_PATTERN
 from geosvc.coverage.catchments import API_LAYERS
 from geosvc.coverage.indicators import DEFAULT_FARTHEST, DEFAULT_THRESHOLDS_KM
 from geosvc.coverage.scenarios import MAX_CHANGES
+from geosvc.coverage.transit import DEFAULT_THRESHOLDS_MIN
+from geosvc.coverage.transit import LEVELS as TRANSIT_LEVELS
+from geosvc.coverage.transit import MODES as TRANSIT_MODES
+from geosvc.coverage.transit import ORDERS as TRANSIT_ORDERS
+from geosvc.coverage.transit import TARGETS as TRANSIT_TARGETS
+from geosvc.coverage.transit_scenario import MAX_COMMUNES as TER_MAX_COMMUNES
 from geosvc.web.api.fields import AsciiFloat, AsciiInteger, WholeMatch
 from geosvc.web.api.schemas import DEPARTEMENT_PATTERN, DataOut, DatasetOut, PointOut
 
@@ -718,6 +724,90 @@ class ChangesOut(Schema):
     moved = List(Nested(PlacedSiteOut), required=True)
 
 
+class ScenarioTerCountsDeltaOut(Schema):
+    communes = Nested(ChangeOut, required=True)
+    communes_share = Nested(ChangeOut, required=True, metadata={"description": "of the area's communes"})
+    population = Nested(ChangeOut, required=True)
+    population_share = Nested(ChangeOut, required=True, metadata={"description": "of the area's population"})
+
+
+class ScenarioTerWithinDeltaOut(ScenarioTerCountsDeltaOut):
+    minutes = Integer(required=True, metadata={"description": "arriving at most this many minutes after 08:00"})
+
+
+class ScenarioTerFiguresDeltaOut(Schema):
+    target = String(required=True, validate=OneOf(["own", "nearest"]))
+    mode = String(required=True, validate=OneOf(["walk", "bike"]))
+    communes_without_target = Nested(ChangeOut, required=True, metadata={
+        "description": "no zone, or no served site of their mission locale: not routed"})
+    population_without_target = Nested(ChangeOut, required=True)
+    no_trip = Nested(ScenarioTerCountsDeltaOut, required=True, metadata={"description": "nothing arrives by 14:00"})
+    within = List(Nested(ScenarioTerWithinDeltaOut), required=True)
+
+
+class ScenarioTerZoneDeltaOut(Schema):
+    code = String(required=True, metadata={"description": "the mission locale whose zone it is"})
+    name = String(required=True)
+    communes = Integer(required=True)
+    figures = List(Nested(ScenarioTerFiguresDeltaOut), required=True, metadata={
+        "description": "only the targets and modes whose figures change"})
+
+
+class ScenarioTerJourneyOut(Schema):
+    minutes = Integer(required=True, allow_none=True, metadata={"description": "null: no trip by 14:00"})
+    site_id = String(required=True, allow_none=True)
+    site_name = String(required=True, allow_none=True)
+    kind = String(required=True, allow_none=True, metadata={"description": "direct (walk or ride) or transit"})
+    departure = String(required=True, allow_none=True, metadata={"description": "HH:MM, the first train or coach"})
+    arrival = String(required=True, allow_none=True, metadata={"description": "HH:MM, at the site"})
+    lines = List(String(allow_none=True), required=True, metadata={"description": "the lines taken, in order"})
+
+
+class ScenarioTerCommuneOut(Schema):
+    code = String(required=True)
+    nom = String(required=True)
+    departement = String(required=True)
+    population = Integer(required=True, allow_none=True)
+    target = String(required=True, validate=OneOf(["own", "nearest"]))
+    mode = String(required=True, validate=OneOf(["walk", "bike"]))
+    current = Nested(ScenarioTerJourneyOut, required=True, allow_none=True, metadata={
+        "description": "the stored travel time; null: no target site"})
+    scenario = Nested(ScenarioTerJourneyOut, required=True, allow_none=True)
+    delta_minutes = Integer(required=True, allow_none=True, metadata={
+        "description": "scenario - current; null when either has no trip or no target"})
+
+
+class ScenarioTerTimetableOut(Schema):
+    file = String(required=True, metadata={"description": "relative to the data directory"})
+    sha256 = String(required=True)
+    feed_version = String(required=True, allow_none=True)
+    service_date = String(required=True, metadata={"description": "the day whose timetable is used (ISO date)"})
+    attribution = String(required=True, metadata={"description": "to show with every figure (ODbL licence)"})
+    parameters = Dict(keys=String(), values=Raw(), required=True, metadata={
+        "description": "the method's parameters (geosvc.transit.routing.Method)"})
+    stops = Integer(required=True)
+    connections = Integer(required=True)
+
+
+class ScenarioTerOut(Schema):
+    available = Boolean(required=True, metadata={"description": "false: no TER part, `reason` says why"})
+    reason = String(required=True, allow_none=True)
+    timetable = Nested(ScenarioTerTimetableOut, required=True, allow_none=True)
+    method = String(required=True, allow_none=True)
+    definitions = Dict(keys=String(), values=String(), required=True)
+    thresholds_min = List(Integer(), required=True)
+    rerouted = Dict(keys=String(), values=Integer(), required=True, allow_none=True, metadata={
+        "description": "per target, the communes whose target sites change, routed again"})
+    region = List(Nested(ScenarioTerFiguresDeltaOut), required=True, metadata={
+        "description": "per target and mode: {current, scenario, delta} of the region's figures"})
+    zones = List(Nested(ScenarioTerZoneDeltaOut), required=True, metadata={
+        "description": "only the zones whose figures change"})
+    communes_changed = List(Nested(ScenarioTerCommuneOut), required=True, metadata={
+        "description": "per commune, target and mode whose minutes change: trips gained or lost first, then the "
+                       f"largest change, the most populated; at most {TER_MAX_COMMUNES}"})
+    communes_changed_total = Integer(required=True)
+
+
 class ScenarioOut(Schema):
     changes = Nested(ChangesOut, required=True)
     thresholds_km = List(Float(), required=True)
@@ -729,6 +819,181 @@ class ScenarioOut(Schema):
     communes_own_changed = List(Nested(OwnChangeOut), required=True, metadata={
         "description": "the communes whose own mission locale's nearest site, or its distance, changes",
     })
+    ter = Nested(ScenarioTerOut, required=True, metadata={
+        "description": "the change in TER access: the communes whose target sites change, routed again"})
     method = String(required=True)
     definitions = Dict(keys=String(), values=String(), required=True)
     data = Nested(DataOut, required=True)
+
+
+# --- TER access (issue 16; geosvc/coverage/transit.py) ------------------------------------
+
+MAX_MINUTES = 360  # 08:00 to the 14:00 cutoff: no time is longer
+MAX_TRANSIT_COMMUNES = 5000
+DEFAULT_WORST = 20
+_minutes = AsciiInteger(validate=Range(1, MAX_MINUTES))
+_area_filters = {
+    "departement": String(validate=WholeMatch(DEPARTEMENT_PATTERN), metadata={"description": "e.g. 59"}),
+    "epci": String(validate=WholeMatch(EPCI_CODE_PATTERN), metadata={"description": "SIREN of the EPCI"}),
+    "zone": String(validate=WholeMatch(COMMUNE_CODE_PATTERN), metadata={
+        "description": "only the communes of this mission locale's zone (the union's code, e.g. 60176)"}),
+}
+_ranking = {
+    "target": String(load_default="own", validate=OneOf(list(TRANSIT_TARGETS)), metadata={
+        "description": "ranked by the time to one's own mission locale, or to the nearest site"}),
+    "mode": String(load_default="walk", validate=OneOf(list(TRANSIT_MODES)), metadata={
+        "description": "walking or biking to and from the stops"}),
+}
+
+
+class TerAccessQuery(FlatErrors):
+    by = String(load_default="all", validate=OneOf(["all", *TRANSIT_LEVELS]), metadata={
+        "description": "which areas: all of them (region, departments, EPCI, zones), or one level"})
+    thresholds_min = DelimitedList(_minutes, load_default=list(DEFAULT_THRESHOLDS_MIN),
+                                   validate=Length(1, MAX_THRESHOLDS),
+                                   metadata={"description": "comma-separated minutes, e.g. 30,60,90"})
+    format = String(load_default="json", validate=OneOf(["json", "csv"]), metadata={
+        "description": "csv: one row per area, target and mode"})
+
+
+TerAccessCommunesQuery = Schema.from_dict({
+    **_area_filters, **_ranking,
+    "order": String(load_default="code", validate=OneOf(list(TRANSIT_ORDERS)), metadata={
+        "description": "by INSEE code, or the worst served first by `target` and `mode` (no trip first, most "
+                       "inhabitants first, then the longest times; communes without that target left out)"}),
+    "limit": AsciiInteger(validate=Range(1, MAX_TRANSIT_COMMUNES)),
+    "legs": Boolean(load_default=True, metadata={"description": "false: leave out the legs (a lighter answer)"}),
+    "format": String(load_default="json", validate=OneOf(["json", "csv", "geojson"]), metadata={
+        "description": "geojson: the commune polygons with their four times (a map layer)"}),
+}, name="TerAccessCommunesQuery")
+TerAccessWorstQuery = Schema.from_dict({
+    **_area_filters, **_ranking,
+    "limit": AsciiInteger(load_default=DEFAULT_WORST, validate=Range(1, MAX_TRANSIT_COMMUNES)),
+    "format": String(load_default="json", validate=OneOf(["json", "csv"])),
+}, name="TerAccessWorstQuery")
+
+
+class TerAccessCountOut(Schema):
+    communes = Integer(required=True)
+    communes_share = Float(required=True, allow_none=True, metadata={"description": "of the area's communes"})
+    population = Integer(required=True)
+    population_share = Float(required=True, allow_none=True, metadata={"description": "of the area's population"})
+
+
+class TerAccessWithinOut(TerAccessCountOut):
+    minutes = Integer(required=True, metadata={"description": "arriving at most this many minutes after leaving"})
+
+
+class TerAccessFiguresOut(Schema):
+    communes_without_target = Integer(required=True, metadata={
+        "description": "no zone, or their mission locale has no served site: not routed (counted in no share)"})
+    population_without_target = Integer(required=True)
+    no_trip = Nested(TerAccessCountOut, required=True, metadata={"description": "nothing arrives before the cutoff"})
+    within = List(Nested(TerAccessWithinOut), required=True)
+
+
+class TerAccessModesOut(Schema):
+    walk = Nested(TerAccessFiguresOut, required=True)
+    bike = Nested(TerAccessFiguresOut, required=True)
+
+
+class TerAccessByTargetOut(Schema):
+    own = Nested(TerAccessModesOut, required=True)
+    nearest = Nested(TerAccessModesOut, required=True)
+
+
+class TerAccessAreaOut(Schema):
+    level = String(required=True, validate=OneOf(list(TRANSIT_LEVELS)))
+    code = String(required=True, metadata={"description": "region, department, EPCI (SIREN) or mission locale code"})
+    nom = String(required=True, allow_none=True)
+    communes = Integer(required=True)
+    population = Integer(required=True)
+    communes_without_population = Integer(required=True)
+    access = Nested(TerAccessByTargetOut, required=True)
+
+
+class TerTimetableOut(Schema):
+    file = String(required=True)
+    sha256 = String(required=True)
+    feed_version = String(required=True, allow_none=True)
+    service_date = String(required=True, metadata={"description": "the day whose timetable is used (ISO date)"})
+    attribution = String(required=True, metadata={"description": "to show with every figure (ODbL licence)"})
+    parameters = Dict(keys=String(), values=Raw(), required=True, metadata={
+        "description": "the method's parameters (geosvc.transit.routing.Method): times in seconds after midnight, "
+                       "speeds in km/h, distances in metres"})
+    stops = Integer(required=True)
+    connections = Integer(required=True)
+
+
+def _transit_meta() -> dict:
+    return {
+        "available": Boolean(required=True, metadata={"description": "false: no timetable loaded, no time"}),
+        "reason": String(required=True, allow_none=True),
+        "method": String(required=True),
+        "includes": String(required=True),
+        "excludes": String(required=True),
+        "targets": Dict(keys=String(), values=String(), required=True),
+        "timetable": Nested(TerTimetableOut, required=True, allow_none=True),
+        "data": Nested(DataOut, required=True),
+    }
+
+
+TerAccessOut = Schema.from_dict({
+    "by": String(required=True),
+    "thresholds_min": List(Integer(), required=True),
+    "areas": List(Nested(TerAccessAreaOut), required=True),
+    **_transit_meta(),
+}, name="TerAccessOut")
+
+TerAccessLegOut = Schema.from_dict({
+    "line": String(required=True, allow_none=True, metadata={"description": "route short name, e.g. K44"}),
+    "from": String(required=True, allow_none=True), "to": String(required=True, allow_none=True),
+    "from_stop": String(required=True), "to_stop": String(required=True),
+    "departure": String(required=True), "arrival": String(required=True),
+}, name="TerAccessLegOut")
+
+
+class TerAccessResultOut(Schema):
+    minutes = Integer(required=True, allow_none=True, metadata={"description": "null: no trip before the cutoff"})
+    kind = String(required=True, allow_none=True, metadata={"description": "direct (walk or ride) or transit"})
+    site_id = String(required=True, allow_none=True)
+    site_name = String(required=True, allow_none=True)
+    site_mission_locale = String(required=True, allow_none=True)
+    leave = String(required=True, allow_none=True, metadata={"description": "HH:MM, leaving the commune"})
+    departure = String(required=True, allow_none=True, metadata={"description": "HH:MM, the first train or coach"})
+    arrival = String(required=True, allow_none=True, metadata={"description": "HH:MM, at the site"})
+    access_minutes = Integer(required=True, allow_none=True)
+    egress_minutes = Integer(required=True, allow_none=True)
+    legs = List(Nested(TerAccessLegOut), allow_none=True, metadata={"description": "left out with legs=false"})
+
+
+class TerAccessPairOut(Schema):
+    walk = Nested(TerAccessResultOut, required=True, allow_none=True, metadata={"description": "null: no target"})
+    bike = Nested(TerAccessResultOut, required=True, allow_none=True)
+
+
+class TerMissionLocaleOut(Schema):
+    code = String(required=True)
+    name = String(required=True, allow_none=True)
+
+
+class TerAccessCommuneOut(Schema):
+    code = String(required=True)
+    nom = String(required=True)
+    departement = String(required=True)
+    epci = String(required=True, allow_none=True)
+    epci_nom = String(required=True, allow_none=True)
+    population = Integer(required=True, allow_none=True)
+    own_missions_locales = List(Nested(TerMissionLocaleOut), required=True)
+    own = Nested(TerAccessPairOut, required=True)
+    nearest = Nested(TerAccessPairOut, required=True)
+
+
+TerAccessCommunesOut = Schema.from_dict({
+    "count": Integer(required=True),
+    "order": String(required=True),
+    "target": String(required=True),
+    "mode": String(required=True),
+    "communes": List(Nested(TerAccessCommuneOut), required=True),
+    **_transit_meta(),
+}, name="TerAccessCommunesOut")

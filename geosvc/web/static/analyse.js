@@ -18,8 +18,11 @@
     sites: "Sites",
     bySite: "Bassins par site (site le plus proche)",
     byMission: "Bassins par mission locale (site le plus proche)",
-    voronoi: "Cellules de Voronoï des sites"
+    voronoi: "Cellules de Voronoï des sites",
+    transitWalk: "Temps en TER jusqu'à sa mission locale, à pied",
+    transitBike: "Temps en TER jusqu'à sa mission locale, à vélo"
   };
+  var WORST_LISTED = 15;  // the worst-served communes listed under the TER table
 
   // the API's error codes, said in French (the API's own message is English)
   var ERRORS = {
@@ -43,7 +46,8 @@
     nearestLayer: null, ownLayer: null, ownFilled: false, ownAvailable: false,
     zonesLayer: null, zoneLayers: {}, zonesByCode: {}, zoneOrder: [], zoneFocus: null, selectedZone: null,
     zoneSort: {column: null, descending: false},
-    changes: [], sent: null, scenarioSites: null, lastScenario: null
+    changes: [], sent: null, scenarioSites: null, lastScenario: null,
+    transitLayers: {}, transitLoading: null, transitTimetable: null
   };
 
   function status(text) { document.getElementById("status").textContent = text; }
@@ -186,6 +190,11 @@
       });
       overlays[LABELS.mismatch] = state.mismatchLayer;
     }
+    // the time by TER: two more choropleths, filled from one request when first shown
+    state.transitLayers.walk = G.transitLayer("own_walk_minutes", function (f) { return describeTransit(f, "walk"); });
+    state.transitLayers.bike = G.transitLayer("own_bike_minutes", function (f) { return describeTransit(f, "bike"); });
+    base[LABELS.transitWalk] = state.transitLayers.walk;
+    base[LABELS.transitBike] = state.transitLayers.bike;
     overlays[LABELS.sites] = sites;
     overlays[LABELS.bySite] = lazyOverlay(LABELS.bySite, urls.catchmentsUrl + "?by=site", G.catchmentLayer);
     overlays[LABELS.byMission] = lazyOverlay(LABELS.byMission, urls.catchmentsUrl + "?by=mission_locale",
@@ -198,7 +207,11 @@
       legendExtras(event.layer, true);
     });
     map.on("overlayremove", function (event) { legendExtras(event.layer, false); });
-    map.on("baselayerchange", function (event) { showDistance(event.layer === state.ownLayer); });
+    map.on("baselayerchange", function (event) {
+      var mode = transitMode(event.layer);
+      if (mode) showTransit(mode);
+      else showDistance(event.layer === state.ownLayer);
+    });
     map.on("click", function (event) {
       document.querySelectorAll("input.lon").forEach(function (input) { input.value = event.latlng.lng.toFixed(5); });
       document.querySelectorAll("input.lat").forEach(function (input) { input.value = event.latlng.lat.toFixed(5); });
@@ -210,7 +223,65 @@
     if (layer === state.mismatchLayer) state.legend.update({mismatch: shown});
   }
 
+  // --- the time by TER (GET /coverage/transit/communes?format=geojson) ---------------------------
+
+  function transitMode(layer) {
+    if (layer === state.transitLayers.walk) return "walk";
+    if (layer === state.transitLayers.bike) return "bike";
+    return null;
+  }
+
+  function loadTransit() {
+    if (state.transitLoading) return state.transitLoading;
+    status("Chargement des temps en TER…");
+    state.transitLoading = getJSON(urls.transitCommunesUrl + "?format=geojson").then(function (layer) {
+      state.transitTimetable = layer.timetable;
+      state.transitLayers.walk.addData(layer);
+      state.transitLayers.bike.addData(layer);
+      return layer;
+    }).catch(function (error) {
+      state.transitLoading = null;  // choosing the layer again tries again
+      throw error;
+    });
+    return state.transitLoading;
+  }
+
+  function showTransit(mode) {
+    document.body.dataset.distance = "transit-" + mode;
+    loadTransit().then(function (layer) {
+      state.legend.update({transit: {mode: mode, timetable: state.transitTimetable}});
+      status("Carte : temps en TER " + (mode === "walk" ? "à pied" : "à vélo") + " jusqu'au premier site atteint de " +
+        "sa mission locale, pour " + G.int(layer.features.length) + " communes (" +
+        (layer.timetable ? layer.timetable.attribution : "aucun horaire chargé") + ").");
+      document.body.classList.add("transit-ready");
+    }).catch(function (error) { status("Impossible de charger les temps en TER : " + reason(error) + "."); });
+  }
+
+  function tripText(p, mode) {
+    var minutes = p["own_" + mode + "_minutes"];
+    var how = mode === "walk" ? "À pied" : "À vélo";
+    if (!p.own_routed) return how + " : sans site de sa mission locale";
+    if (minutes === null || minutes === undefined) {
+      var cutoff = state.transitTimetable ? G.transitClock(state.transitTimetable.parameters.cutoff_s) : "–";
+      return how + " : aucun trajet arrivant avant " + cutoff;
+    }
+    var lines = p["own_" + mode + "_lines"];
+    return how + " : " + G.int(minutes) + NBSP + "min (arrivée à " + p["own_" + mode + "_arrival"] + ", " +
+      siteName(p["own_" + mode + "_site_id"]) + (lines ? ", lignes " + lines : ", sans train ni car") + ")";
+  }
+
+  function describeTransit(feature, mode) {
+    var p = feature.properties;
+    var box = G.el("div");
+    box.appendChild(G.el("strong", p.nom + " (" + p.code + ")"));
+    box.appendChild(G.el("div", G.int(p.population) + " habitants"));
+    box.appendChild(G.el("div", tripText(p, mode)));
+    box.appendChild(G.el("div", tripText(p, mode === "walk" ? "bike" : "walk")));
+    return box;
+  }
+
   function showDistance(own) {
+    state.legend.update({transit: null});
     if (own && !state.ownFilled) {
       state.ownLayer.addData(state.communes);
       state.ownFilled = true;
@@ -763,6 +834,78 @@
     status("Scénario effacé : la carte montre le réseau actuel.");
   }
 
+  // --- the TER tables: region and departments, the worst served -------------------------------
+
+  function shareCell(count) { return G.pct(count.population_share) + " (" + G.int(count.population) + ")"; }
+
+  function transitRows(areas) {
+    var rows = [];
+    areas.filter(function (a) { return a.level === "region" || a.level === "departement"; }).forEach(function (a) {
+      ["walk", "bike"].forEach(function (mode) {
+        var figures = a.access.own[mode];
+        var cells = [a.nom + (a.level === "region" ? "" : " (" + a.code + ")"), mode === "walk" ? "à pied" : "à vélo"];
+        figures.within.forEach(function (w) { cells.push(shareCell(w)); });
+        cells.push(shareCell(figures.no_trip));
+        cells.push(G.pct(a.access.nearest[mode].no_trip.population_share));
+        rows.push(cells);
+      });
+    });
+    return rows;
+  }
+
+  function drawTransitTables(indicators, worst) {
+    var timetable = indicators.timetable;
+    if (!indicators.available) {
+      byId("transit-unavailable").textContent = "Aucun horaire TER n'a été chargé avec les données : pas de temps " +
+        "de trajet.";
+      byId("transit-unavailable").hidden = false;
+      return;
+    }
+    var p = timetable.parameters;
+    byId("transit-scope").textContent = "Trains et cars TER de la SNCF seulement (pas de bus urbains ni " +
+      "départementaux) ; horaires du " + G.transitDate(timetable.service_date) + ", départ de la commune à " +
+      G.transitClock(p.start_s) + ", aucun trajet si rien n'arrive avant " + G.transitClock(p.cutoff_s) +
+      " ; jusqu'aux arrêts et depuis eux à pied (" + G.number(p.walk_kmh, 1) + NBSP + "km/h, " +
+      G.number(p.walk_max_m / 1000, 0) + NBSP + "km au plus) ou à vélo (" + G.number(p.bike_kmh, 0) + NBSP +
+      "km/h, " + G.number(p.bike_max_m / 1000, 0) + NBSP + "km au plus), en ligne droite. " + timetable.attribution + ".";
+    var headers = ["Territoire", "Accès aux arrêts"];
+    indicators.thresholds_min.forEach(function (m) { headers.push("Habitants à " + m + NBSP + "min au plus"); });
+    headers.push("Habitants sans trajet", "Sans trajet vers le site le plus proche");
+    G.table(byId("transit-table"), headers, transitRows(indicators.areas));
+    byId("worst-caption").textContent = "Les " + G.int(worst.communes.length) + " communes les moins bien desservies " +
+      "à pied : sans trajet (les plus peuplées d'abord), puis les temps les plus longs";
+    G.table(byId("worst-table"), ["Commune", "Habitants", "Mission locale", "À pied", "À vélo",
+      "Site le plus proche, à pied", "Site le plus proche, à vélo"], worst.communes.map(function (c) {
+      return [c.nom + " (" + c.code + ")", G.int(c.population),
+        c.own_missions_locales.map(function (m) { return m.name || m.code; }).join(", "),
+        minutesText(c.own.walk), minutesText(c.own.bike), minutesText(c.nearest.walk), minutesText(c.nearest.bike)];
+    }));
+  }
+
+  function minutesText(result) {
+    if (!result) return "sans site";
+    return result.minutes === null ? "aucun trajet" : G.int(result.minutes) + NBSP + "min";
+  }
+
+  function loadTransitTables() {
+    return Promise.all([getJSON(urls.transitUrl), getJSON(urls.transitWorstUrl + "?limit=" + WORST_LISTED)])
+      .then(function (answers) { drawTransitTables(answers[0], answers[1]); })
+      .catch(function (error) {
+        byId("transit-unavailable").textContent = "Impossible de charger l'accès en TER : " + reason(error) + ".";
+        byId("transit-unavailable").hidden = false;
+      });
+  }
+
+  function whenVisible(element, callback) {
+    if (!("IntersectionObserver" in window)) { callback(); return; }
+    var observer = new IntersectionObserver(function (entries) {
+      if (!entries.some(function (entry) { return entry.isIntersecting; })) return;
+      observer.disconnect();
+      callback();
+    });
+    observer.observe(element);
+  }
+
   // --- start -------------------------------------------------------------------------
 
   function names(indicators) {
@@ -790,6 +933,11 @@
       document.body.dataset.distance = "nearest";
       document.body.classList.add("ready");
       status("Prêt : " + G.int(answers[1].features.length) + " communes.");
+      // the TER tables when their section is first seen: not alongside the first answers, which already
+      // keep the database busy (the zones' outlines, a catchment dissolve within the time limit)
+      whenVisible(byId("transit-panel"), function () {
+        loadTransitTables().then(function () { document.body.classList.add("transit-tables-ready"); });
+      });
       if (state.ownAvailable) return loadZoneOutlines(indicators.zones);
       document.body.classList.add("zones-ready");
       return null;

@@ -17,6 +17,10 @@
   var ZONE_SELECTED_COLOUR = "#0050b3";
   var MISMATCH_COLOUR = "#3f007d";
   var HATCH_ID = "geosvc-hatch";
+  // time by TER: classes up to 30, 60, 90 min and beyond; no trip (nothing arrives by the cutoff) apart
+  var MINUTE_BOUNDS = [30, 60, 90];
+  var MINUTE_PALETTE = ["#1a9850", "#91cf60", "#fee08b", "#fc8d59"];
+  var NO_TRIP_COLOUR = "#762a83";
   var NBSP = "\u00a0";  // before a unit or a percent sign, as in the report's French sheets
 
   var LANG = /^fr\b/i.test(document.documentElement.lang || "") ? "fr" : "en";
@@ -94,7 +98,25 @@
         return name + ": " + d.source + " — " + d.vintage + " (" + d.file + ", " + d.rows + " rows, loaded " +
           d.loaded_at + ")";
       },
-      datasetNames: {}
+      datasetNames: {},
+      legendTransit: function (mode) { return "Time by TER to one's own mission locale (" + mode + ")"; },
+      modes: {walk: "walking", bike: "biking"},
+      minuteClasses: ["up to 30 min", "30–60 min", "60–90 min", "over 90 min"],
+      noTrip: function (cutoff) { return "no trip arriving by " + cutoff; },
+      noTarget: "no mission locale site",
+      transitScope: function (date, start, p) {
+        return "SNCF TER trains and coaches only (no city bus); timetable of " + date + ", leaving at " + start +
+          "; walking up to " + number(p.walk_max_m / 1000, 0) + " km or biking up to " +
+          number(p.bike_max_m / 1000, 0) + " km to and from the stops";
+      },
+      date: function (iso) {
+        return new Date(iso + "T12:00:00Z").toLocaleDateString("en-GB", {weekday: "long", day: "numeric",
+          month: "long", year: "numeric", timeZone: "UTC"});
+      },
+      clock: function (seconds) {
+        var h = Math.floor(seconds / 3600), m = Math.floor(seconds % 3600 / 60);
+        return (h < 10 ? "0" : "") + h + ":" + (m < 10 ? "0" : "") + m;
+      }
     },
     fr: {
       attribution: "Communes : INSEE COG 2026, contours IGN ADMIN EXPRESS 2018 ; sites : sièges UNML 2026, " +
@@ -136,7 +158,25 @@
         return name + " : " + d.source + " — " + d.vintage + " (" + d.file + ", " + int(d.rows) + " lignes, chargé le " +
           when + ")";
       },
-      datasetNames: {communes: "Communes", missions: "Sites", zones: "Zones des missions locales"}
+      datasetNames: {communes: "Communes", missions: "Sites", zones: "Zones des missions locales"},
+      legendTransit: function (mode) { return "Temps en TER jusqu'à sa mission locale (" + mode + ")"; },
+      modes: {walk: "à pied", bike: "à vélo"},
+      minuteClasses: ["jusqu'à 30 min", "de 30 à 60 min", "de 60 à 90 min", "plus de 90 min"],
+      noTrip: function (cutoff) { return "aucun trajet arrivant avant " + cutoff; },
+      noTarget: "sans site de sa mission locale",
+      transitScope: function (date, start, p) {
+        return "Trains et cars TER de la SNCF seulement (pas de bus urbains) ; horaires du " + date + ", départ à " +
+          start + " ; jusqu'aux arrêts à pied (" + number(p.walk_max_m / 1000, 0) + NBSP + "km au plus) ou à vélo (" +
+          number(p.bike_max_m / 1000, 0) + NBSP + "km au plus)";
+      },
+      date: function (iso) {
+        return new Date(iso + "T12:00:00Z").toLocaleDateString("fr-FR", {weekday: "long", day: "numeric",
+          month: "long", year: "numeric", timeZone: "UTC"});
+      },
+      clock: function (seconds) {
+        var h = Math.floor(seconds / 3600), m = Math.floor(seconds % 3600 / 60);
+        return h + NBSP + "h" + (m ? " " + (m < 10 ? "0" : "") + m : "");
+      }
     }
   }[LANG];
 
@@ -161,6 +201,19 @@
 
   function communeStyle(distanceM, thresholdsKm) {
     return {fillColor: colour(distanceM, thresholdsKm), fillOpacity: 0.8, color: "#555", weight: 0.3};
+  }
+
+  /* A commune's colour by its time by TER (properties[field], e.g. own_walk_minutes, from
+   * GET /coverage/transit/communes?format=geojson): a class of minutes; no trip in its own colour;
+   * grey when it has no such target (<target>_routed false). */
+  function minuteColour(properties, field) {
+    var target = field.split("_")[0];
+    if (!properties[target + "_routed"]) return NO_DISTANCE_COLOUR;
+    var minutes = properties[field];
+    if (missing(minutes)) return NO_TRIP_COLOUR;
+    var index = 0;
+    while (index < MINUTE_BOUNDS.length && minutes > MINUTE_BOUNDS[index]) index += 1;
+    return MINUTE_PALETTE[index];
   }
 
   // --- the map -----------------------------------------------------------------------------
@@ -236,6 +289,19 @@
     layer.geosvcByCode = byCode;
     layer.geosvcField = field;
     return layer;
+  }
+
+  /* The communes coloured by their time by TER (`field`, e.g. own_walk_minutes); empty: fill it with
+   * addData. Tooltips: describe(feature). */
+  function transitLayer(field, describe) {
+    return L.geoJSON(null, {
+      style: function (feature) {
+        return {fillColor: minuteColour(feature.properties, field), fillOpacity: 0.8, color: "#555", weight: 0.3};
+      },
+      onEachFeature: function (feature, featureLayer) {
+        featureLayer.bindTooltip(function () { return describe(feature); }, {sticky: true});
+      }
+    });
   }
 
   function hue(text) {
@@ -339,6 +405,7 @@
 
     function draw() {
       box.textContent = "";
+      if (current.transit) { drawTransit(box, current.transit); return; }
       box.appendChild(el("strong", current.own ? TEXT.legendOwn : TEXT.legendNearest));
       var labels = TEXT.classes(thresholdsKm.map(kmBound));
       labels.forEach(function (label, index) {
@@ -375,6 +442,33 @@
     };
     control.addTo(map);
     return control;
+  }
+
+  function legendRow(box, colour, label) {
+    var row = el("div");
+    row.appendChild(swatch(null, colour));
+    row.appendChild(el("span", label));
+    box.appendChild(row);
+  }
+
+  /* The TER legend: its classes, then what the times include and the timetable's date and
+   * attribution (required by its licence), from the layer's `timetable` member. */
+  function drawTransit(box, transit) {
+    box.appendChild(el("strong", TEXT.legendTransit(TEXT.modes[transit.mode])));
+    TEXT.minuteClasses.forEach(function (label, index) { legendRow(box, MINUTE_PALETTE[index], label); });
+    var timetable = transit.timetable;
+    var p = timetable ? timetable.parameters : null;
+    legendRow(box, NO_TRIP_COLOUR, TEXT.noTrip(p ? TEXT.clock(p.cutoff_s) : "–"));
+    legendRow(box, NO_DISTANCE_COLOUR, TEXT.noTarget);
+    if (!timetable) return;
+    [TEXT.transitScope(TEXT.date(timetable.service_date), TEXT.clock(p.start_s), p), timetable.attribution]
+      .forEach(function (text) {
+        var note = el("p", text, "legend-note");
+        note.style.maxWidth = "17rem";  // CSSOM, which the Content-Security-Policy allows
+        note.style.fontSize = "0.85em";
+        note.style.margin = "0.3rem 0 0";
+        box.appendChild(note);
+      });
   }
 
   // --- tables ------------------------------------------------------------------------------
@@ -430,7 +524,8 @@
   global.GeosvcMap = {
     lang: LANG,
     createMap: createMap, choropleth: choropleth, catchmentLayer: catchmentLayer, sitesLayer: sitesLayer,
-    zonesLayer: zonesLayer, zoneStyle: zoneStyle, mismatchLayer: mismatchLayer,
+    zonesLayer: zonesLayer, zoneStyle: zoneStyle, mismatchLayer: mismatchLayer, transitLayer: transitLayer,
+    minuteColour: minuteColour, transitClock: TEXT.clock, transitDate: TEXT.date,
     legend: legend, communeStyle: communeStyle, colour: colour, areasTable: areasTable,
     missionsLocalesTable: missionsLocalesTable,
     table: table, provenance: provenance, km: km, pct: pct, int: int, area: area, kmBound: kmBound,
