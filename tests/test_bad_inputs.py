@@ -42,9 +42,10 @@ def test_the_small_data_set_loads(fresh_db):
     summary = ingest_into(fresh_db, DATA / "mini", allow_shrink=True)
     assert summary.communes_per_departement == {"62": 4}
     assert summary.sites_per_status == {"served": 1}
-    # the small set is in the older format (missions.csv, no union table): only that is said
+    # the small set is in the older format (missions.csv, no union table, no timetable): only that is said
     assert [str(warning) for warning in summary.warnings] == [
         "sources/unml/zones_de_couverture_*.csv: absent: no mission locale zones; answers give the nearest sites only",
+        "sources/gtfs/*.zip: absent: no TER timetable, answers carry no travel time",
     ]
     counts = query(fresh_db, "SELECT (SELECT count(*) FROM communes) AS communes, "
                    "(SELECT count(*) FROM zones) AS zones, (SELECT count(*) FROM mission_sites) AS sites")[0]
