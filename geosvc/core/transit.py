@@ -10,6 +10,34 @@ from __future__ import annotations
 import dataclasses
 
 TARGETS = ("own", "nearest")
+MODES = ("walk", "bike")
+
+# What every travel time includes and leaves out: said in every answer, file and page that shows one.
+INCLUDES = "SNCF TER trains and TER coaches running on the service date (SNCF's national TER GTFS)"
+EXCLUDES = (
+    "city and departmental buses (no feed of them), TGV and Intercités services outside the TER feed, real-time "
+    "changes and works after the feed's date, the street network (walking and cycling are straight lines times "
+    "the detour factor), waiting or opening hours at the site"
+)
+
+
+def hhmm(seconds: int) -> str:
+    """'08:00' for 28,800 s after midnight (a parameter of the method: whole minutes)."""
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+
+
+def describe_method(p: dict, service_date: str) -> str:
+    """The reference method in words, from geosvc.transit.routing.Method's fields (as transit_run stores them)."""
+    return (
+        f"minutes by TER from leaving the commune's reference point at {hhmm(p['start_s'])} on {service_date} to the "
+        f"earliest arrival at the target site, rounded up (waiting for the first train or coach included); "
+        f"walking at {p['walk_kmh']:g} km/h up to {p['walk_max_m'] / 1000:g} km or biking at {p['bike_kmh']:g} km/h "
+        f"up to {p['bike_max_m'] / 1000:g} km to and from the stops, straight line x {p['detour']:g}; a direct walk "
+        f"or ride to the site counts as a trip; changes of at least {p['change_same_stop_s'] // 60} min at a stop, "
+        f"{p['change_same_station_s'] // 60} min within a station, on foot up to {p['transfer_walk_max_m']:g} m; "
+        f"no trip: nothing arrives by {hhmm(p['cutoff_s'])}; the journey shown leaves as late as possible for the "
+        "earliest arrival (Connection Scan, docs/TRANSIT.md)"
+    )
 
 
 @dataclasses.dataclass(frozen=True)

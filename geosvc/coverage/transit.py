@@ -17,23 +17,16 @@ from psycopg import Cursor
 
 from geosvc import provenance
 from geosvc.core.errors import NotFound
+from geosvc.core.transit import EXCLUDES, INCLUDES, MODES, TARGETS, describe_method
 from geosvc.coverage.figures import share
 from geosvc.coverage.indicators import REGION_NAMES
 from geosvc.db import transit as transit_sql
 from geosvc.db import transit_indicators as sql
 
-TARGETS = ("own", "nearest")
-MODES = ("walk", "bike")
 DEFAULT_THRESHOLDS_MIN = (30, 60, 90)
 LEVELS = sql.LEVELS
 ORDERS = ("code", "worst")
 
-INCLUDES = "SNCF TER trains and TER coaches running on the service date (SNCF's national TER GTFS)"
-EXCLUDES = (
-    "city and departmental buses (no feed of them), TGV and Intercités services outside the TER feed, real-time "
-    "changes and works after the feed's date, the street network (walking and cycling are straight lines times "
-    "the detour factor), waiting or opening hours at the site"
-)
 TARGET_DEFINITIONS = {
     "own": "the first reached of the served sites of the commune's own mission locale(s) (the union's zones)",
     "nearest": "the commune's nearest served site of any mission locale, by geodesic distance",
@@ -58,16 +51,7 @@ def timetable_block(cursor: Cursor) -> dict | None:
 def method_text(timetable: dict | None) -> str:
     if timetable is None:
         return UNAVAILABLE
-    p, date = timetable["parameters"], timetable["service_date"]
-    return (
-        f"minutes by TER from leaving the commune's reference point at {_clock(p['start_s'])} on {date} to the "
-        f"earliest arrival at the target site, rounded up (waiting for the first train or coach included); "
-        f"walking at {p['walk_kmh']:g} km/h up to {p['walk_max_m'] / 1000:g} km or biking at {p['bike_kmh']:g} km/h "
-        f"up to {p['bike_max_m'] / 1000:g} km to and from the stops, straight line x {p['detour']:g}; a direct walk "
-        f"or ride to the site counts as a trip; changes of at least {p['change_same_stop_s'] // 60} min at a stop "
-        f"and {p['change_same_station_s'] // 60} min within a station; no trip: nothing arrives by "
-        f"{_clock(p['cutoff_s'])}; earliest-arrival Connection Scan (docs/TRANSIT.md)"
-    )
+    return describe_method(timetable["parameters"], timetable["service_date"])
 
 
 def answer_meta(cursor: Cursor) -> dict:
@@ -80,10 +64,6 @@ def answer_meta(cursor: Cursor) -> dict:
         "targets": TARGET_DEFINITIONS, "timetable": timetable,
         "data": provenance.data_block(cursor) | provenance.timetable_block(cursor),
     }
-
-
-def _clock(seconds: int) -> str:
-    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
 
 
 # --- indicators --------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from psycopg import Cursor
 
+from geosvc.core.transit import MODES, TARGETS, describe_method
 from geosvc.coverage.figures import share
 from geosvc.coverage.network import CommuneCoverage, Coverage, Network
 from geosvc.coverage.own import Own
@@ -37,9 +38,8 @@ from geosvc.db import transit as transit_sql
 from geosvc.transit import cache
 from geosvc.transit.compute import Request, route
 from geosvc.transit.feed import feed_sha256
-from geosvc.transit.routing import MODES, Method, Router
+from geosvc.transit.routing import Method, Router
 
-TARGETS = ("own", "nearest")
 THRESHOLDS_MIN = (30, 60, 90)
 MAX_COMMUNES = 200  # rows of `communes_changed` (one per commune, target and mode); the total is given
 MAX_ROUTERS = 2  # timetables kept per process: the current one, and the next one during a re-ingestion
@@ -199,18 +199,10 @@ def _timetable(stored_run: dict, files: Files):
 
 
 def method_text(method: Method, service_date: str) -> str:
-    def hm(seconds: int) -> str:
-        return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
-
     return (
-        f"earliest arrival by SNCF TER (trains and TER coaches) on {service_date}, leaving the commune's reference "
-        f"point at {hm(method.start_s)}; no trip when nothing arrives by {hm(method.cutoff_s)}; to and from the "
-        f"stops (and straight to the site) walking at {method.walk_kmh:g} km/h up to {method.walk_max_m / 1000:g} "
-        f"km, or biking at {method.bike_kmh:g} km/h up to {method.bike_max_m / 1000:g} km, over the straight line "
-        f"x {method.detour:g}; changes of at least {method.change_same_stop_s // 60} min at a stop, "
-        f"{method.change_same_station_s // 60} min within a station, on foot up to {method.transfer_walk_max_m:g} m. "
-        "Only the communes whose target sites change in the scenario are routed again, over the timetable the "
-        "stored travel times came from; the others keep their stored travel time"
+        describe_method(dataclasses.asdict(method), service_date) + ". Only the communes whose target sites change "
+        "in the scenario are routed again, over the timetable the stored travel times came from; the others keep "
+        "their stored travel time"
     )
 
 

@@ -10,32 +10,21 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from geosvc.core.transit import TransitRow
-from geosvc.transit.routing import MODES
-
-INCLUDES = "SNCF TER trains and TER coaches of the service day (the SNCF TER GTFS feed)"
-EXCLUDES = ("city and departmental buses (no timetable of them is loaded), TGV and Intercités, works and "
-            "real-time changes after the feed's date, the street network (access is a straight line × detour), "
-            "the site's opening hours")
+from geosvc.core.transit import EXCLUDES, INCLUDES, MODES, TransitRow, describe_method, hhmm
 
 
-def method_block(method: dict) -> dict:
+def method_block(method: dict, service_date: str) -> dict:
     """The reference method, as the stored run recorded it (geosvc.transit.routing.Method's fields)."""
     return {
-        "leave": _clock(method["start_s"]),
-        "no_trip_after": _clock(method["cutoff_s"]),
+        "leave": hhmm(method["start_s"]),
+        "no_trip_after": hhmm(method["cutoff_s"]),
         "walk": {"kmh": method["walk_kmh"], "max_m": method["walk_max_m"]},
         "bike": {"kmh": method["bike_kmh"], "max_m": method["bike_max_m"]},
         "detour": method["detour"],
         "change_same_stop_minutes": method["change_same_stop_s"] / 60,
         "change_same_station_minutes": method["change_same_station_s"] / 60,
         "change_on_foot_max_m": method["transfer_walk_max_m"],
-        "description": (
-            f"leaving the commune's reference point at {_clock(method['start_s'])} on the service day, the earliest "
-            "arrival at any served site of the commune's own mission locale, walking (or biking) to and from the "
-            "stops over the straight-line distance × detour; walking or biking straight to the site counts; "
-            f"null: no trip arrives by {_clock(method['cutoff_s'])}"
-        ),
+        "description": describe_method(method, service_date),
         "includes": INCLUDES,
         "excludes": EXCLUDES,
     }
@@ -61,7 +50,7 @@ class TransitAnswers:
         self.available = run is not None
         self.data = data or {}  # the timetable's entry of the answer's `data` block ({} without one)
         self._timetable = timetable_block(run) if run else None
-        self._method = method_block(run["method"]) if run else None
+        self._method = method_block(run["method"], run["service_date"].isoformat()) if run else None
         self._own: dict[str, dict[str, TransitRow]] = {}
         for row in rows:
             if row.target == "own":
@@ -84,7 +73,3 @@ class TransitAnswers:
             fields.pop(key)
         legs = [{key: leg[key] for key in ("line", "from", "to", "departure", "arrival")} for leg in row.legs or []]
         return fields | {"legs": legs, "site": {"id": row.site_id, "name": self._site_names.get(row.site_id)}}
-
-
-def _clock(seconds: int) -> str:
-    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"

@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from geosvc.core.transit import MODES
 from geosvc.transit.feed import Timetable
 
 EARTH_RADIUS_M = 6_371_008.8
-MODES = ("walk", "bike")
 
 
 @dataclass(frozen=True)
