@@ -792,6 +792,8 @@
         return [c.nom + " (" + c.code + ")", nearestText(c.current), nearestText(c.scenario), kmDelta(c.delta_m)];
       }));
 
+    showTerScenario(result.ter);
+
     state.lastScenario = result;
     paintScenario(result);
     state.scenarioSites = G.sitesLayer(result.scenario.sites.filter(function (s) { return s.hypothetical; }))
@@ -799,6 +801,73 @@
     byId("scenario-result").hidden = false;
     status("Scénario calculé : " + G.int(result.communes_changed.length) + " communes changent de site le plus proche" +
       (ownShown ? ", " + G.int(ownChanged.length) + " de distance à leur mission locale." : "."));
+  }
+
+  // --- the scenario's TER part: the region's change and the communes re-routed to their own mission locale --
+
+  var TER_MINUTES = 60;  // the region's table: the share of the inhabitants within this many minutes
+  var MODES = {walk: "à pied", bike: "à vélo"};
+
+  // the API's reasons are English: the known one said in French, any other quoted as the server gave it
+  function terUnavailable(reasonText) {
+    var text = /^no TER timetable was loaded/.test(reasonText || "")
+      ? "aucun horaire TER n'a été chargé avec les données, pas de temps de trajet à comparer"
+      : "le serveur répond « " + (reasonText || "raison inconnue") + " »";
+    return "Accès en TER non comparé : " + text + ".";
+  }
+
+  function terMinutes(journey) {  // null: no site of one's own mission locale to reach
+    if (!journey) return "sans site";
+    return journey.minutes === null ? "pas de trajet" : G.int(journey.minutes) + NBSP + "min";
+  }
+
+  function terDelta(row) {
+    if (row.delta_minutes !== null && row.delta_minutes !== undefined) {
+      return G.int(row.delta_minutes, true) + NBSP + "min";
+    }
+    var before = row.current && row.current.minutes !== null, after = row.scenario && row.scenario.minutes !== null;
+    if (after && !before) return "trajet gagné";
+    if (before && !after) return "trajet perdu";
+    return "–";
+  }
+
+  function terRegionRows(region) {
+    return ["walk", "bike"].map(function (mode) {
+      var figures = region.filter(function (f) { return f.target === "own" && f.mode === mode; })[0];
+      if (!figures) return [MODES[mode], "–", "–"];
+      var within = figures.within.filter(function (w) { return w.minutes === TER_MINUTES; })[0];
+      return [MODES[mode], changeCell(within && within.population_share, G.pct, points),
+        changeCell(figures.no_trip.population_share, G.pct, points)];
+    });
+  }
+
+  function showTerScenario(ter) {
+    var available = Boolean(ter && ter.available);
+    byId("ter-deltas").hidden = !available;
+    byId("ter-unavailable").hidden = available;
+    if (!available) {
+      byId("ter-unavailable").textContent = terUnavailable(ter && ter.reason);
+      return;
+    }
+    G.table(byId("ter-region-table"), ["Région, jusqu'à sa mission locale",
+      "Habitants à " + TER_MINUTES + NBSP + "min au plus", "Habitants sans trajet"], terRegionRows(ter.region));
+    var rerouted = ter.rerouted || {};
+    byId("ter-rerouted").textContent = "Trajets recalculés : " + G.int(rerouted.own || 0) + " communes jusqu'à leur " +
+      "mission locale, " + G.int(rerouted.nearest || 0) + " jusqu'au site le plus proche.";
+    var own = ter.communes_changed.filter(function (c) { return c.target === "own"; });
+    var codes = {};
+    own.forEach(function (c) { codes[c.code] = true; });
+    var capped = ter.communes_changed_total > ter.communes_changed.length;  // the API lists at most 200 rows
+    byId("ter-changed-count").textContent = (capped ? "au moins " : "") + G.int(Object.keys(codes).length);
+    listed(own.length, "ter-changed-note");
+    G.table(byId("ter-changed-table"), ["Commune", "Accès aux arrêts", "Actuellement", "Scénario", "Écart"],
+      own.slice(0, LISTED).map(function (c) {
+        return [c.nom + " (" + c.code + ")", MODES[c.mode] || c.mode, terMinutes(c.current), terMinutes(c.scenario),
+          terDelta(c)];
+      }));
+    var timetable = ter.timetable;
+    byId("ter-source").textContent = "Horaires du " + G.transitDate(timetable.service_date) + ", départ de la " +
+      "commune à " + G.transitClock(timetable.parameters.start_s) + ". " + timetable.attribution + ".";
   }
 
   // the communes that change, in their scenario colour and outlined, on both distance maps
