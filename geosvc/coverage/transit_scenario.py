@@ -12,8 +12,8 @@ a timetable, gives an answer without the TER part, saying why (`available` false
 
 One `Router` per process and timetable (hash, date, method), built on first use (~0.1 s, plus
 reading the day: ~0.1 s from the cache of geosvc/transit/cache.py, ~3 s without it) and kept in a
-module-level dict under a lock. Each scenario routes on a shallow copy with its own egress cache,
-so the hypothetical sites' target sets never accumulate in the shared Router.
+module-level dict under a lock. Each scenario routes on `Router.sharing_timetable()`, its own egress
+cache, so the hypothetical sites' target sets never accumulate in the shared Router.
 
 Figures per target and mode, before (the stored rows) and after (stored rows, the re-routed ones
 replaced): communes and population within 30, 60 and 90 minutes of 08:00, with no trip by 14:00,
@@ -34,6 +34,7 @@ from geosvc.core.transit import MODES, TARGETS, describe_method
 from geosvc.coverage.figures import share
 from geosvc.coverage.network import CommuneCoverage, Coverage, Network
 from geosvc.coverage.own import Own
+from geosvc.coverage.transit import timetable_block
 from geosvc.db import transit as transit_sql
 from geosvc.transit import cache
 from geosvc.transit.compute import Request, route
@@ -94,33 +95,13 @@ def run(cursor: Cursor, files: Files | None, current: Coverage, own_now: Own, sc
     except Unavailable as exc:
         return unavailable(str(exc))
     router = base.sharing_timetable()  # this scenario's target sets stay out of the shared Router
-
-    before_targets = {"own": own_targets(current.network, own_now, current.communes),
-                      "nearest": nearest_targets(current)}
-    after_targets = {"own": own_targets(scenario.network, own_then, scenario.communes),
-                     "nearest": nearest_targets(scenario)}
     communes = {c.code: c for c in current.communes}
     before = {(row["code"], row["target"], row["mode"]): _state(row) for row in transit_sql.brief_rows(cursor)}
-    after = dict(before)
-    requests, rerouted = [], {}
-    for target in TARGETS:
-        old, new = before_targets[target], after_targets[target]
-        changed = sorted(code for code in old.keys() | new.keys() if old.get(code) != new.get(code))
-        rerouted[target] = len(changed)
-        for code in changed:
-            if code not in new:  # no target site left: no travel time
-                for mode in MODES:
-                    after.pop((code, target, mode), None)
-                continue
-            commune = communes[code]
-            ids = tuple(site_id for site_id, _, _ in new[code])
-            points = tuple((lon, lat) for _, lon, lat in new[code])
-            requests.append(Request(code, target, (commune.lon, commune.lat), ids, points))
-    new_legs = {}
-    for row in route(router, requests):
-        key = (row.code, row.target, row.mode)
-        after[key] = (row.minutes, row.site_id, row.kind, row.departure, row.arrival)
-        new_legs[key] = row.legs
+    after, rerouted, new_legs = _reroute(router, before, communes, {
+        "own": (own_targets(current.network, own_now, current.communes),
+                own_targets(scenario.network, own_then, scenario.communes)),
+        "nearest": (nearest_targets(current), nearest_targets(scenario)),
+    })
 
     keys = [(target, mode) for target in TARGETS for mode in MODES]
     changed_keys = sorted(key for key in before.keys() | after.keys()
@@ -131,12 +112,7 @@ def run(cursor: Cursor, files: Files | None, current: Coverage, own_now: Own, sc
     return {
         "available": True,
         "reason": None,
-        "timetable": {
-            "file": stored_run["file"], "sha256": stored_run["sha256"], "feed_version": stored_run["feed_version"],
-            "service_date": stored_run["service_date"].isoformat(), "attribution": stored_run["attribution"],
-            "parameters": dataclasses.asdict(base.method), "stops": stored_run["stops"],
-            "connections": stored_run["connections"],
-        },
+        "timetable": timetable_block(cursor),
         "method": method_text(base.method, stored_run["service_date"].isoformat()),
         "definitions": DEFINITIONS,
         "thresholds_min": list(THRESHOLDS_MIN),
@@ -147,6 +123,31 @@ def run(cursor: Cursor, files: Files | None, current: Coverage, own_now: Own, sc
                                               before, after, new_legs)[:MAX_COMMUNES],
         "communes_changed_total": len(changed_keys),
     }
+
+
+def _reroute(router: Router, before: dict, communes: dict, targets: dict[str, tuple[Targets, Targets]]):
+    """The stored states with the communes whose target set changes routed again (both modes); a commune left
+    without any target site loses its rows. Returns (states after, communes re-routed per target, new legs)."""
+    after = dict(before)
+    requests, rerouted = [], {}
+    for target in TARGETS:
+        old, new = targets[target]
+        changed = sorted(code for code in old.keys() | new.keys() if old.get(code) != new.get(code))
+        rerouted[target] = len(changed)
+        for code in changed:
+            if code not in new:  # no target site left: no travel time
+                for mode in MODES:
+                    after.pop((code, target, mode), None)
+                continue
+            ids = tuple(site_id for site_id, _, _ in new[code])
+            points = tuple((lon, lat) for _, lon, lat in new[code])
+            requests.append(Request(code, target, (communes[code].lon, communes[code].lat), ids, points))
+    new_legs = {}
+    for row in route(router, requests):
+        key = (row.code, row.target, row.mode)
+        after[key] = (row.minutes, row.site_id, row.kind, row.departure, row.arrival)
+        new_legs[key] = row.legs
+    return after, rerouted, new_legs
 
 
 # --- the router -------------------------------------------------------------------------------
