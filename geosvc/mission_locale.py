@@ -137,7 +137,7 @@ def vintage_month(vintage: str | None) -> str | None:
 
 def build_mission_locale_table(cursor: Cursor) -> MissionLocaleTable:
     site_rows = sites.list_served_sites(cursor)
-    transit = TransitAnswers(transit_sql.run(cursor), transit_sql.rows(cursor),
+    transit = TransitAnswers(transit_sql.run(cursor), transit_sql.rows(cursor, "own"),
                              {site["id"]: site["name"] for site in site_rows}, timetable_block(cursor))
     return MissionLocaleTable(
         network.missions_locales(cursor), network.zone_communes(cursor), network.own_sites(cursor),

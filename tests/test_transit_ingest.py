@@ -130,6 +130,6 @@ def _stored_rows(url: str):
         with engine.connect() as connection, connection.connection.driver_connection.cursor(
             row_factory=dict_row
         ) as cursor:
-            return transit_sql.rows(cursor)
+            return transit_sql.rows(cursor, "own") + transit_sql.rows(cursor, "nearest")
     finally:
         engine.dispose()

@@ -7,6 +7,7 @@ commune's reference point (communes.point), the served sites of its own mission 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from psycopg import Cursor
@@ -49,7 +50,7 @@ READ_RUN = """
 BRIEF_ROWS = "SELECT code, target, mode, minutes, site_id, kind, departure, arrival FROM commune_transit"
 LEGS_OF = "SELECT code, target, mode, legs FROM commune_transit WHERE code = ANY(%(codes)s)"
 
-READ_ROWS = f"SELECT {', '.join(COLUMNS)} FROM commune_transit ORDER BY code, target, mode"
+READ_ROWS = f"SELECT {', '.join(COLUMNS)} FROM commune_transit WHERE target = %(target)s ORDER BY code, mode"
 
 
 def requests(cursor: Cursor) -> list[Request]:
@@ -70,9 +71,8 @@ def copy_rows(cursor: Cursor, rows) -> int:
     count = 0
     with cursor.copy(f"COPY commune_transit ({', '.join(COLUMNS)}) FROM STDIN") as copy:
         for row in rows:
-            values = row.columns()
-            legs = values[-1]
-            copy.write_row((*values[:-1], json.dumps(legs, ensure_ascii=False) if legs is not None else None))
+            legs = None if row.legs is None else json.dumps(row.legs, ensure_ascii=False)
+            copy.write_row(dataclasses.replace(row, legs=legs).columns())
             count += 1
     return count
 
@@ -86,8 +86,9 @@ def run(cursor: Cursor) -> dict | None:
     return cursor.execute(READ_RUN).fetchone()
 
 
-def rows(cursor: Cursor) -> list[TransitRow]:
-    return [TransitRow(**row) for row in cursor.execute(READ_ROWS)]
+def rows(cursor: Cursor, target: str) -> list[TransitRow]:
+    """The stored rows of one target ('own' is all the API answers with)."""
+    return [TransitRow(**row) for row in cursor.execute(READ_ROWS, {"target": target})]
 
 
 def brief_rows(cursor: Cursor) -> list[dict]:

@@ -52,9 +52,8 @@ class TransitAnswers:
         self._timetable = timetable_block(run) if run else None
         self._method = method_block(run["method"], run["service_date"].isoformat()) if run else None
         self._own: dict[str, dict[str, TransitRow]] = {}
-        for row in rows:
-            if row.target == "own":
-                self._own.setdefault(row.code, {})[row.mode] = row
+        for row in rows:  # the 'own' rows (geosvc/db/transit.py rows(cursor, "own"))
+            self._own.setdefault(row.code, {})[row.mode] = row
         self._site_names = site_names
 
     def own(self, code: str) -> dict | None:

@@ -218,7 +218,7 @@ class Router:
             board[s] = t0 + secs
         if not access:
             return best_journey if best <= m.cutoff_s else None
-        entered: dict[int, int] = {}  # trip -> the connection where it was boarded
+        entered: set[int] = set()  # the trips one is aboard
         by_transit = False  # the best arrival so far is by train or coach (else direct, or none)
 
         c_dep, c_arr, c_dep_t, c_arr_t = self.c_dep, self.c_arr, self.c_dep_t, self.c_arr_t
@@ -234,7 +234,7 @@ class Router:
             if trip not in entered:
                 if not c_pickup[ci] or board[c_dep[ci]] > dep_t:
                     continue
-                entered[trip] = ci
+                entered.add(trip)
             if not c_drop[ci]:
                 continue
             p = c_arr[ci]
@@ -280,8 +280,7 @@ class Router:
         departure at each stop and still arrive by then. Among plans, alighting for the target first, then
         staying aboard, then changing: the fewest legs for that latest departure."""
         change = self.method.change_same_stop_s
-        c_dep, c_arr, c_dep_t, c_arr_t = self.c_dep, self.c_arr, self.c_dep_t, self.c_arr_t
-        c_trip, c_pickup, c_drop, foot = self.c_trip, self.c_pickup, self.c_drop, self.footpaths
+        c_dep, c_dep_t, c_trip, c_pickup, foot = self.c_dep, self.c_dep_t, self.c_trip, self.c_pickup, self.footpaths
         dep_by = [-math.inf] * len(self.stops)  # the latest usable departure at the stop
         dep_conn: list[int | None] = [None] * len(self.stops)
         plan: dict[int, tuple[str, int]] = {}  # connection -> ("egress" | "stay" | "change", next)
@@ -296,7 +295,6 @@ class Router:
             u = c_dep[ci]
             if c_pickup[ci] and c_dep_t[ci] > dep_by[u]:
                 dep_by[u], dep_conn[u] = c_dep_t[ci], ci
-        del c_arr, c_arr_t, c_drop
         start, access_s = max(((s, secs) for s, secs in access if dep_by[s] >= t0 + secs),
                               key=lambda item: (dep_by[item[0]] - item[1], -item[1]))
         return self._follow(dep_conn[start], plan, dep_conn), access_s

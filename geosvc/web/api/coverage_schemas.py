@@ -777,14 +777,15 @@ class ScenarioTerCommuneOut(Schema):
         "description": "scenario - current; null when either has no trip or no target"})
 
 
-class ScenarioTerTimetableOut(Schema):
-    file = String(required=True, metadata={"description": "relative to the data directory"})
+class TerTimetableOut(Schema):
+    file = String(required=True)
     sha256 = String(required=True)
     feed_version = String(required=True, allow_none=True)
     service_date = String(required=True, metadata={"description": "the day whose timetable is used (ISO date)"})
     attribution = String(required=True, metadata={"description": "to show with every figure (ODbL licence)"})
     parameters = Dict(keys=String(), values=Raw(), required=True, metadata={
-        "description": "the method's parameters (geosvc.transit.routing.Method)"})
+        "description": "the method's parameters (geosvc.transit.routing.Method): times in seconds after midnight, "
+                       "speeds in km/h, distances in metres"})
     stops = Integer(required=True)
     connections = Integer(required=True)
 
@@ -792,7 +793,7 @@ class ScenarioTerTimetableOut(Schema):
 class ScenarioTerOut(Schema):
     available = Boolean(required=True, metadata={"description": "false: no TER part, `reason` says why"})
     reason = String(required=True, allow_none=True)
-    timetable = Nested(ScenarioTerTimetableOut, required=True, allow_none=True)
+    timetable = Nested(TerTimetableOut, required=True, allow_none=True)
     method = String(required=True, allow_none=True)
     definitions = Dict(keys=String(), values=String(), required=True)
     thresholds_min = List(Integer(), required=True)
@@ -910,19 +911,6 @@ class TerAccessAreaOut(Schema):
     population = Integer(required=True)
     communes_without_population = Integer(required=True)
     access = Nested(TerAccessByTargetOut, required=True)
-
-
-class TerTimetableOut(Schema):
-    file = String(required=True)
-    sha256 = String(required=True)
-    feed_version = String(required=True, allow_none=True)
-    service_date = String(required=True, metadata={"description": "the day whose timetable is used (ISO date)"})
-    attribution = String(required=True, metadata={"description": "to show with every figure (ODbL licence)"})
-    parameters = Dict(keys=String(), values=Raw(), required=True, metadata={
-        "description": "the method's parameters (geosvc.transit.routing.Method): times in seconds after midnight, "
-                       "speeds in km/h, distances in metres"})
-    stops = Integer(required=True)
-    connections = Integer(required=True)
 
 
 def _transit_meta() -> dict:
